@@ -1,0 +1,75 @@
+"""Departments and what each may do.
+
+A department is a Django group whose name is the department's code; a user may
+belong to several. Every permission check in views and services goes through
+``can()`` / ``require()`` so the matrix below is the single place to read who
+may do what (DESIGN.md, "Who uses it").
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Dept(models.TextChoices):
+    MARKETING = "marketing", _("Marketing")
+    MARKETING_HEAD = "marketing_head", _("Marketing head")
+    PRODUCT = "product_group", _("Product group")
+    CS = "customer_service", _("Customer Service")
+    TECH = "technical", _("Technical")
+    PMC = "pmc", _("PMC")
+    QA = "quality", _("Quality")
+    WAREHOUSE = "warehouse", _("Warehouse")
+    CUSTOMS = "customs", _("Customs")
+    MGMT_REP = "management_rep", _("Management representative")
+    ADMIN = "administrator", _("Administrator")
+
+
+ALL = frozenset(Dept.values)
+
+# capability -> departments allowed. Keep it flat and readable.
+MATRIX: dict[str, frozenset[str]] = {
+    "customer.view": ALL,
+    "customer.edit": frozenset({Dept.MARKETING, Dept.CS, Dept.ADMIN}),
+    "customer.import": frozenset({Dept.ADMIN}),
+    "product.edit": frozenset({Dept.MARKETING, Dept.TECH, Dept.ADMIN}),
+    "quotation.edit": frozenset({Dept.MARKETING}),
+    "envreq.edit": frozenset({Dept.QA}),
+    "evaluation.edit": frozenset({Dept.MARKETING}),
+    "evaluation.decide": frozenset({Dept.MARKETING_HEAD}),
+    "evaluation.file": frozenset({Dept.CS}),
+    "commlog.add": frozenset({Dept.MARKETING, Dept.CS}),
+    "user.manage": frozenset({Dept.ADMIN}),
+}
+
+
+def departments_of(user) -> frozenset[str]:
+    """The department codes of a user, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_dept_cache", None)
+    if cached is None:
+        names = set(user.groups.filter(name__in=Dept.values).values_list("name", flat=True))
+        if user.is_superuser:
+            # A superuser administers; it does not sign for departments it is not in.
+            names.add(Dept.ADMIN)
+        cached = frozenset(names)
+        user._dept_cache = cached
+    return cached
+
+
+def in_dept(user, *depts: str) -> bool:
+    return bool(departments_of(user) & set(depts))
+
+
+def can(user, capability: str) -> bool:
+    try:
+        allowed = MATRIX[capability]
+    except KeyError:
+        raise ValueError(f"unknown capability {capability!r}") from None
+    return bool(departments_of(user) & allowed)
+
+
+def require(user, capability: str) -> None:
+    if not can(user, capability):
+        raise PermissionDenied
