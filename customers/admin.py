@@ -1,0 +1,237 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.roles import can
+from common.errors import DomainError
+from common.jobs import QueueDown, queue_state
+from customers import importing
+from customers.models import (
+    CommunicationLog,
+    Contact,
+    Customer,
+    CustomerEvaluation,
+    DeliveryAddress,
+    EnvironmentalRequirement,
+    ImportJob,
+    Product,
+    Quotation,
+)
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+
+
+class AddressInline(admin.TabularInline):
+    model = DeliveryAddress
+    extra = 0
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "spec", "unit", "is_new", "customer_owned_mould", "active")
+    list_filter = ("is_new", "customer_owned_mould", "active")
+    search_fields = ("code", "name")
+
+
+@admin.register(Quotation)
+class QuotationAdmin(SimpleHistoryAdmin):
+    list_display = ("customer", "product", "unit_price", "currency", "valid_from", "valid_to")
+    list_select_related = ("customer", "product")
+    search_fields = ("customer__code", "product__code", "reference")
+    autocomplete_fields = ("customer", "product")
+
+
+@admin.register(EnvironmentalRequirement)
+class EnvironmentalRequirementAdmin(SimpleHistoryAdmin):
+    list_display = ("customer", "standard", "detail", "document_ref", "expires_on")
+    list_select_related = ("customer",)
+    list_filter = ("standard",)
+
+
+@admin.register(CustomerEvaluation)
+class CustomerEvaluationAdmin(SimpleHistoryAdmin):
+    """Read-only here: the form is signed in the app, and an approved form is a record."""
+
+    list_display = ("customer", "version", "status", "decided_by", "decided_at", "filed_at")
+    list_filter = ("status",)
+    list_select_related = ("customer", "decided_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CommunicationLog)
+class CommunicationLogAdmin(admin.ModelAdmin):
+    list_display = ("customer", "date", "user", "channel", "follow_up_due", "follow_up_done")
+    list_select_related = ("customer", "user")
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Excel file (.xlsx)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+    )
+
+
+@admin.register(Customer)
+class CustomerAdmin(SimpleHistoryAdmin):
+    """Customers, and their Excel import: upload -> preview of every row -> confirm (administrators)."""
+
+    list_display = ("code", "name_zh", "name_en", "kind", "status", "trade", "marketing_owner")
+    list_filter = ("status", "kind", "trade", "important_in_development")
+    search_fields = ("code", "name_zh", "name_en", "short_name")
+    list_select_related = ("marketing_owner",)
+    inlines = [ContactInline, AddressInline]
+    change_list_template = "admin/customers/customer/change_list.html"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.import_upload), name="customers_customer_import"),
+            path("import/template/", wrap(self.import_template), name="customers_customer_import_template"),
+            path("import/<int:job_id>/", wrap(self.import_job), name="customers_customer_import_job"),
+            path(
+                "import/<int:job_id>/progress/",
+                wrap(self.import_progress),
+                name="customers_customer_import_progress",
+            ),
+            path(
+                "import/<int:job_id>/confirm/",
+                wrap(require_POST(self.import_confirm)),
+                name="customers_customer_import_confirm",
+            ),
+            path(
+                "import/<int:job_id>/resend/",
+                wrap(require_POST(self.import_resend)),
+                name="customers_customer_import_resend",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": can(request.user, "customer.import")}
+        return super().changelist_view(request, extra_context)
+
+    # --- the import views ---
+
+    def _require_import(self, request):
+        if not can(request.user, "customer.import"):
+            raise PermissionDenied
+
+    def _job(self, request, job_id) -> ImportJob:
+        self._require_import(request)
+        return get_object_or_404(ImportJob, pk=job_id)
+
+    def _send(self, request, job) -> None:
+        try:
+            importing.import_job_send(job)
+        except QueueDown:
+            messages.warning(
+                request,
+                _("The job queue is unreachable: the file is saved and waits. Send it again when the queue is back."),
+            )
+
+    def _context(self, request, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def import_upload(self, request):
+        self._require_import(request)
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                job = importing.import_job_create(user=request.user, upload=form.cleaned_data["file"])
+            except DomainError as error:
+                form.add_error("file", error.message)
+            else:
+                self._send(request, job)
+                return redirect("admin:customers_customer_import_job", job.pk)
+        recent = ImportJob.objects.select_related("created_by")[:10]
+        return TemplateResponse(
+            request,
+            "admin/customers/customer/import.html",
+            self._context(request, form=form, recent=recent, title=_("Import customers from Excel")),
+        )
+
+    def import_template(self, request):
+        self._require_import(request)
+        response = HttpResponse(
+            importing.template_workbook(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = 'attachment; filename="customer-import-template.xlsx"'
+        return response
+
+    def import_job(self, request, job_id):
+        job = self._job(request, job_id)
+        report = importing.ImportReport.from_dict(job.report)
+        return TemplateResponse(
+            request,
+            "admin/customers/customer/import_job.html",
+            self._context(
+                request,
+                job=job,
+                report=report,
+                counts=report.counts(),
+                running=job.status in ImportJob.RUNNING,
+                queue=queue_state(),
+                progress=importing.import_job_progress(job.pk),
+                title=_("Customer import: %(name)s") % {"name": job.original_name},
+            ),
+        )
+
+    def import_progress(self, request, job_id):
+        job = self._job(request, job_id)
+        if job.status not in ImportJob.RUNNING:
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"  # the step is over: reload the page to show its result
+            return response
+        return TemplateResponse(
+            request,
+            "admin/customers/customer/_import_progress.html",
+            {"job": job, "progress": importing.import_job_progress(job.pk), "queue": queue_state()},
+        )
+
+    def import_confirm(self, request, job_id):
+        job = self._job(request, job_id)
+        try:
+            job = importing.import_job_confirm(user=request.user, job=job)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            self._send(request, job)
+        return redirect("admin:customers_customer_import_job", job.pk)
+
+    def import_resend(self, request, job_id):
+        job = self._job(request, job_id)
+        if job.status == ImportJob.Status.QUEUED:
+            self._send(request, job)
+        return redirect(reverse("admin:customers_customer_import_job", args=[job.pk]))
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "status", "created_by", "created_at", "finished_at")
+    list_select_related = ("created_by",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,789 @@
+"""Excel import of customer lists (administrators).
+
+One row = a customer with its first (primary) contact and first (default) delivery address; the customer
+code is the key, so importing the same file twice changes nothing. The admin page, the background job and
+``manage.py import_customers`` all call :func:`customer_import`.
+
+The file is checked in three layers, and nothing is written unless all pass:
+1. the file itself (size, really an .xlsx, not password-protected, not empty) -> ImportFileError;
+2. the header row (missing, unknown or repeated columns) -> ImportFileError;
+3. every row (types, dates, choices, users, formulas, codes repeated in the file, model validation),
+   by a django-import-export resource run as a dry run -> per-row errors in the report.
+Only a file without any error is imported, in one transaction.
+"""
+
+import io
+import zipfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+import openpyxl
+import tablib
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export import fields, resources, widgets
+from import_export.results import RowResult
+from openpyxl.utils import get_column_letter
+
+from accounts.roles import require
+from common.errors import DomainError
+from customers.models import Contact, Currency, Customer, DeliveryAddress, ImportJob, Incoterm
+
+XLSX_MAGIC = b"PK\x03\x04"
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: encrypted .xlsx or old .xls
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported; the message says why (translated)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    required: bool = False
+    example: object = ""
+
+    @property
+    def header(self) -> str:
+        return f"{self.zh} {self.en}"
+
+
+COLUMNS: list[Column] = [
+    Column("code", "客户编码", "Customer code", True, "C-1001"),
+    Column("name_zh", "中文名称", "Chinese name", True, "深圳市华南电子有限公司"),
+    Column("name_en", "英文名称", "English name", True, "South China Electronics Co., Ltd."),
+    Column("short_name", "简称", "Short name", False, "华南电子"),
+    Column("kind", "类别", "Kind", True, "OEM"),
+    Column("status", "状态", "Status", True, "合作中"),
+    Column("trade", "贸易方式", "Trade type", True, "Domestic"),
+    Column("customs_code", "海关注册编码", "Customs registration code"),
+    Column("customs_handbook", "加工贸易手册号", "Handbook no."),
+    Column("payment_terms", "付款条件", "Payment terms", False, "月结60天"),
+    Column("incoterm", "贸易术语", "Incoterms", False, "EXW"),
+    Column("currency", "币种", "Currency", False, "CNY"),
+    Column("tax_rate", "税率(%)", "Tax rate (%)", False, 13),
+    Column("important_in_development", "开发期重要客户", "Important in development", False, "否"),
+    Column("marketing_owner", "业务负责人", "Account manager (user name)"),
+    Column("cs_owner", "客服负责人", "CS owner (user name)"),
+    Column("cooperation_since", "合作起始日期", "Customer since", False, date(2024, 3, 1)),
+    Column("contact_name", "联系人", "Contact name", True, "王小明"),
+    Column("contact_title", "联系人职务", "Contact position", False, "采购经理"),
+    Column("contact_phone", "联系电话", "Contact phone", False, "0755-12345678"),
+    Column("contact_mobile", "联系人手机", "Contact mobile", False, "13800138000"),
+    Column("contact_email", "联系人邮箱", "Contact e-mail", False, "wang@example.com"),
+    Column("contact_receives_surveys", "接收满意度调查", "Receives surveys", False, "是"),
+    Column("address_label", "地址名称", "Address label", False, "总厂"),
+    Column("address", "送货地址", "Delivery address", True, "广东省深圳市宝安区福永街道福海工业区A栋"),
+    Column("address_receiver", "收货人", "Receiver", False, "李四"),
+    Column("address_phone", "收货电话", "Receiver phone", False, "13900139000"),
+]
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+CONTACT_FIELDS = {
+    "contact_name": "name",
+    "contact_title": "title",
+    "contact_phone": "phone",
+    "contact_mobile": "mobile",
+    "contact_email": "email",
+    "contact_receives_surveys": "receives_surveys",
+}
+ADDRESS_FIELDS = {
+    "address_label": "label",
+    "address": "address",
+    "address_receiver": "receiver",
+    "address_phone": "phone",
+}
+
+
+def _norm(text) -> str:
+    return "".join(str(text).split()).casefold()
+
+
+def _header_aliases() -> dict[str, str]:
+    aliases = {}
+    for c in COLUMNS:
+        for alias in (c.key, c.zh, c.en, c.header, f"{c.zh}({c.en})", f"{c.zh}/{c.en}"):
+            aliases[_norm(alias)] = c.key
+    return aliases
+
+
+HEADER_ALIASES = _header_aliases()
+
+
+# --- Widgets: clear messages, and values in either language ------------------------------------------
+
+
+class ChoiceWidget(widgets.Widget):
+    """Accepts the stored code, the English label or the Chinese label of a choice."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(**kwargs)
+        self.choices = list(choices)
+        self._lookup: dict[str, str] | None = None
+
+    @property
+    def lookup(self) -> dict[str, str]:
+        # Built on first use: translations are not ready while modules are being imported.
+        if self._lookup is None:
+            lookup = {}
+            for value, label in self.choices:
+                lookup[_norm(value)] = value
+                for language in ("en", "zh-hans"):
+                    with translation.override(language):
+                        lookup[_norm(str(label))] = value
+            self._lookup = lookup
+        return self._lookup
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return ""
+        try:
+            return self.lookup[_norm(value)]
+        except KeyError:
+            allowed = ", ".join(str(label) for _value, label in self.choices)
+            raise ValueError(
+                _("'%(value)s' is not one of: %(allowed)s") % {"value": value, "allowed": allowed}
+            ) from None
+
+    def render(self, value, obj=None, **kwargs):
+        return dict(self.choices).get(value, value)
+
+
+TRUE_WORDS = {"1", "true", "yes", "y", "是", "√", "x"}
+FALSE_WORDS = {"", "0", "false", "no", "n", "否"}
+
+
+class YesNoWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        if value is None or isinstance(value, bool):
+            return bool(value)
+        word = _norm(value)
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ValueError(_("'%(value)s' is not yes or no (是/否)") % {"value": value})
+
+
+class StrictDecimalWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        try:
+            return Decimal(str(value).strip().rstrip("%"))
+        except InvalidOperation:
+            raise ValueError(_("'%(value)s' is not a number") % {"value": value}) from None
+
+
+class DateCellWidget(widgets.Widget):
+    """Excel dates arrive as datetimes; text is accepted as YYYY-MM-DD or YYYY/MM/DD."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"):
+            try:
+                return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time zone
+            except ValueError:
+                continue
+        raise ValueError(_("'%(value)s' is not a date (use YYYY-MM-DD)") % {"value": value})
+
+
+class UserWidget(widgets.Widget):
+    """A user name, looked up in a dict loaded once per import (no query per row)."""
+
+    def __init__(self, users: dict[str, object] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.users = users or {}
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        try:
+            return self.users[str(value).strip()]
+        except KeyError:
+            raise ValueError(_("there is no user '%(value)s'") % {"value": value}) from None
+
+    def render(self, value, obj=None, **kwargs):
+        return value.username if value else ""
+
+
+class TextWidget(widgets.CharWidget):
+    def clean(self, value, row=None, **kwargs):
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a phone number typed as a number
+        return str(value).strip()
+
+
+# --- The resource ---------------------------------------------------------------------------------
+
+
+def _text(key):
+    return fields.Field(attribute=key, column_name=key, widget=TextWidget())
+
+
+class CustomerResource(resources.ModelResource):
+    code = _text("code")
+    name_zh = _text("name_zh")
+    name_en = _text("name_en")
+    short_name = _text("short_name")
+    kind = fields.Field(attribute="kind", column_name="kind", widget=ChoiceWidget(Customer.Kind.choices))
+    status = fields.Field(attribute="status", column_name="status", widget=ChoiceWidget(Customer.Status.choices))
+    trade = fields.Field(attribute="trade", column_name="trade", widget=ChoiceWidget(Customer.Trade.choices))
+    customs_code = _text("customs_code")
+    customs_handbook = _text("customs_handbook")
+    payment_terms = _text("payment_terms")
+    incoterm = fields.Field(attribute="incoterm", column_name="incoterm", widget=ChoiceWidget(Incoterm.choices))
+    currency = fields.Field(attribute="currency", column_name="currency", widget=ChoiceWidget(Currency.choices))
+    tax_rate = fields.Field(attribute="tax_rate", column_name="tax_rate", widget=StrictDecimalWidget())
+    important_in_development = fields.Field(
+        attribute="important_in_development", column_name="important_in_development", widget=YesNoWidget()
+    )
+    marketing_owner = fields.Field(attribute="marketing_owner", column_name="marketing_owner", widget=UserWidget())
+    cs_owner = fields.Field(attribute="cs_owner", column_name="cs_owner", widget=UserWidget())
+    cooperation_since = fields.Field(
+        attribute="cooperation_since", column_name="cooperation_since", widget=DateCellWidget()
+    )
+
+    class Meta:
+        model = Customer
+        import_id_fields = ("code",)
+        fields = (
+            "code",
+            "name_zh",
+            "name_en",
+            "short_name",
+            "kind",
+            "status",
+            "trade",
+            "customs_code",
+            "customs_handbook",
+            "payment_terms",
+            "incoterm",
+            "currency",
+            "tax_rate",
+            "important_in_development",
+            "marketing_owner",
+            "cs_owner",
+            "cooperation_since",
+        )
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        skip_html_diff = True
+        use_transactions = True
+
+    def __init__(self, *, row_errors=None, progress: Callable[[int, int], None] | None = None, user=None):
+        super().__init__()
+        self.row_errors: dict[int, list[str]] = row_errors or {}
+        self.progress = progress
+        self.user = user
+        self.total = 0
+        self._customers: dict[str, Customer] = {}
+        self._contacts: dict[int, Contact] = {}
+        self._addresses: dict[int, DeliveryAddress] = {}
+        self._written_contacts: set[int] = set()
+
+    # Load everything the rows will look at once, instead of a query per row (PITFALLS.md).
+    def before_import(self, dataset, **kwargs):
+        self.total = len(dataset)
+        codes = [str(c).strip().upper() for c in dataset["code"] if c not in (None, "")]
+        existing = Customer.objects.in_bulk(codes, field_name="code") if codes else {}
+        self._customers = existing
+        ids = [c.pk for c in existing.values()]
+        for contact in Contact.objects.filter(customer_id__in=ids).order_by("-is_primary", "id"):
+            self._contacts.setdefault(contact.customer_id, contact)
+        for address in DeliveryAddress.objects.filter(customer_id__in=ids).order_by("-is_default", "id"):
+            self._addresses.setdefault(address.customer_id, address)
+        users = {u.username: u for u in get_user_model().objects.filter(is_active=True)}
+        for name in ("marketing_owner", "cs_owner"):
+            self.fields[name].widget.users = users
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        # An empty cell for a field that has a default and cannot be empty keeps the current value
+        # (the default for a new customer) instead of failing "this field cannot be blank".
+        if row.get(field.column_name) in (None, "") and field.attribute:
+            model_field = Customer._meta.get_field(field.attribute)
+            if model_field.has_default() and not model_field.blank:
+                return
+        super().import_field(field, instance, row, is_m2m, **kwargs)
+
+    def get_instance(self, instance_loader, row):
+        return self._customers.get(str(row.get("code") or "").strip().upper())
+
+    def before_import_row(self, row, **kwargs):
+        # Normalise the key the same way get_instance looks it up.
+        if row.get("code") not in (None, ""):
+            row["code"] = str(row["code"]).strip().upper()
+        problems = self.row_errors.get(kwargs["row_number"])
+        if problems:
+            raise ValidationError({"code": problems})
+        if not str(row.get("name_zh") or "").strip() and not str(row.get("name_en") or "").strip():
+            raise ValidationError({"name_zh": [_("give a Chinese or an English name")]})
+        if not row.get("code"):
+            raise ValidationError({"code": [_("the customer code is empty")]})
+
+    def _related_values(self, row, mapping, widget_for):
+        values = {}
+        for column, attr in mapping.items():
+            if column in row:
+                values[attr] = widget_for(column).clean(row[column])
+        return values
+
+    def _contact_values(self, row):
+        return self._related_values(
+            row,
+            CONTACT_FIELDS,
+            lambda c: YesNoWidget() if c == "contact_receives_surveys" else TextWidget(),
+        )
+
+    def _address_values(self, row):
+        values = self._related_values(row, ADDRESS_FIELDS, lambda c: TextWidget())
+        if not values.get("label"):
+            values.pop("label", None)  # an empty label keeps the address's label (a new one is named "Main")
+        return values
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        # Validate the contact and address columns with the model's own rules, before anything is saved.
+        for model, values, prefix, needed in (
+            (Contact, self._contact_values(row), "contact_", "name"),
+            (DeliveryAddress, self._address_values(row), "address_", "address"),
+        ):
+            if not any(values.values()):
+                continue
+            if not values.get(needed):
+                errors.setdefault(f"{prefix}{needed}" if prefix == "contact_" else "address", []).append(
+                    _("this column is empty but other %(what)s columns are filled") % {"what": model._meta.verbose_name}
+                )
+                continue
+            candidate = model(**values)
+            if model is DeliveryAddress and not candidate.label:
+                candidate.label = _("Main")
+            try:
+                candidate.full_clean(exclude=["customer"])
+            except ValidationError as exc:
+                for name, messages in exc.message_dict.items():
+                    errors.setdefault(f"{prefix}{name}" if prefix == "contact_" else f"address_{name}", []).extend(
+                        messages
+                    )
+        if errors:
+            raise ValidationError(errors)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if not super().skip_row(instance, original, row, import_validation_errors):
+            return False
+        contact = self._contacts.get(instance.pk)
+        address = self._addresses.get(instance.pk)
+        return self._same(contact, self._contact_values(row)) and self._same(address, self._address_values(row))
+
+    @staticmethod
+    def _same(existing, values) -> bool:
+        if not any(values.values()):
+            return True
+        if existing is None:
+            return False
+        return all(getattr(existing, k) == v for k, v in values.items())
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        if kwargs.get("dry_run"):
+            return  # the preview validates only; nothing is written, not even inside a rolled-back transaction
+        instance._history_user = self.user
+        super().save_instance(instance, is_create, row, **kwargs)
+
+    def after_save_instance(self, instance, row, **kwargs):
+        if kwargs.get("dry_run"):
+            return
+        for model, values, existing_map, flag in (
+            (Contact, self._contact_values(row), self._contacts, "is_primary"),
+            (DeliveryAddress, self._address_values(row), self._addresses, "is_default"),
+        ):
+            if not any(values.values()):
+                continue
+            existing = existing_map.get(instance.pk)
+            if existing is None:
+                existing = model(customer=instance, **{flag: True})
+                if model is DeliveryAddress and not values.get("label"):
+                    values["label"] = _("Main")
+            elif self._same(existing, values):
+                continue
+            for name, value in values.items():
+                setattr(existing, name, value)
+            existing._history_user = self.user
+            existing.save()
+            existing_map[instance.pk] = existing
+
+    def after_import_row(self, row, row_result, **kwargs):
+        number = kwargs.get("row_number", 0)
+        if self.progress and (number % 200 == 0 or number == self.total):
+            self.progress(number, self.total)
+
+
+# --- Reading the file -----------------------------------------------------------------------------
+
+
+@dataclass
+class RowReport:
+    line: int  # the line number in Excel
+    status: str  # new / update / unchanged / error
+    code: str
+    name: str
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    rows: list[RowReport] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and not any(r.status == "error" for r in self.rows)
+
+    def counts(self) -> dict[str, int]:
+        counts = Counter(r.status for r in self.rows)
+        return {k: counts.get(k, 0) for k in ("new", "update", "unchanged", "error")}
+
+    def as_dict(self) -> dict:
+        return {
+            "committed": self.committed,
+            "file_errors": self.file_errors,
+            "counts": self.counts(),
+            "rows": [r.__dict__ for r in self.rows],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ImportReport":
+        return cls(
+            rows=[RowReport(**r) for r in data.get("rows", [])],
+            file_errors=list(data.get("file_errors", [])),
+            committed=data.get("committed", False),
+        )
+
+
+@dataclass
+class Sheet:
+    dataset: tablib.Dataset
+    lines: list[int]  # Excel line number of each dataset row
+    row_errors: dict[int, list[str]]  # dataset row number (1-based) -> problems found while reading
+
+
+def _cell_ref(column_index: int, line: int) -> str:
+    return f"{get_column_letter(column_index + 1)}{line}"
+
+
+def read_sheet(data: bytes) -> Sheet:
+    limit = settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024
+    if len(data) > limit:
+        raise ImportFileError(
+            _("The file is %(size).1f MB; the limit is %(limit)d MB.")
+            % {"size": len(data) / 1024 / 1024, "limit": settings.IMPORT_MAX_UPLOAD_MB}
+        )
+    if not data:
+        raise ImportFileError(_("The file is empty."))
+    if data.startswith(CFB_MAGIC):
+        raise ImportFileError(
+            _(
+                "This workbook is password-protected or in the old .xls format. "
+                "Remove the password and save it as an Excel workbook (.xlsx)."
+            )
+        )
+    if not data.startswith(XLSX_MAGIC):
+        raise ImportFileError(_("This is not an Excel workbook (.xlsx). Save the file from Excel as .xlsx."))
+    try:
+        # read_only streams rows; data_only=False keeps formulas as text so we can refuse them unevaluated.
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise ImportFileError(_("The file could not be read as an Excel workbook (.xlsx).")) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows()
+        header_cells, header_line = None, 0
+        for row in rows:
+            header_line += 1
+            if any(c.value not in (None, "") for c in row):
+                header_cells = row
+                break
+        if header_cells is None:
+            raise ImportFileError(_("The file is empty."))
+        keys = _map_headers([c.value for c in header_cells])
+        dataset = tablib.Dataset(headers=[k for k in keys if k])
+        lines: list[int] = []
+        row_errors: dict[int, list[str]] = {}
+        line = header_line
+        for row in rows:
+            line += 1
+            values = [c.value for c in row][: len(keys)]
+            values += [None] * (len(keys) - len(values))
+            if all(v in (None, "") for v in values):
+                continue
+            problems = []
+            for index, (cell, value) in enumerate(zip(row, values, strict=False)):
+                if isinstance(value, str) and value.startswith("=") or getattr(cell, "data_type", None) == "f":
+                    problems.append(
+                        _("cell %(cell)s holds a formula or starts with '=': enter the value itself")
+                        % {"cell": _cell_ref(index, line)}
+                    )
+            dataset.append([v for k, v in zip(keys, values, strict=True) if k])
+            lines.append(line)
+            if problems:
+                row_errors[len(dataset)] = problems
+    finally:
+        workbook.close()
+    if not len(dataset):
+        raise ImportFileError(_("The file has a header row but no customers."))
+    _flag_duplicate_codes(dataset, lines, row_errors)
+    return Sheet(dataset=dataset, lines=lines, row_errors=row_errors)
+
+
+def _map_headers(headers: list) -> list[str | None]:
+    keys: list[str | None] = []
+    unknown, seen, repeated = [], set(), []
+    for header in headers:
+        if header in (None, ""):
+            keys.append(None)
+            continue
+        key = HEADER_ALIASES.get(_norm(header))
+        if key is None:
+            unknown.append(str(header))
+        elif key in seen:
+            repeated.append(str(header))
+        seen.add(key)
+        keys.append(key)
+    missing = [COLUMN_BY_KEY[k].header for k in (c.key for c in COLUMNS if c.required) if k not in seen]
+    problems = []
+    if missing:
+        problems.append(_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
+    if unknown:
+        problems.append(
+            _("Unknown columns: %(columns)s. Use the columns of the template.") % {"columns": ", ".join(unknown)}
+        )
+    if repeated:
+        problems.append(_("Columns given twice: %(columns)s.") % {"columns": ", ".join(repeated)})
+    if problems:
+        raise ImportFileError(" ".join(problems))
+    return keys
+
+
+def _flag_duplicate_codes(dataset, lines, row_errors):
+    codes = [str(c).strip().upper() if c not in (None, "") else "" for c in dataset["code"]]
+    counts = Counter(c for c in codes if c)
+    for number, code in enumerate(codes, 1):
+        if counts.get(code, 0) > 1:
+            others = [str(lines[i]) for i, c in enumerate(codes) if c == code and i != number - 1]
+            row_errors.setdefault(number, []).append(
+                _("customer code %(code)s appears again on line %(lines)s") % {"code": code, "lines": ", ".join(others)}
+            )
+
+
+# --- The service ------------------------------------------------------------------------------------
+
+STATUS = {
+    RowResult.IMPORT_TYPE_NEW: "new",
+    RowResult.IMPORT_TYPE_UPDATE: "update",
+    RowResult.IMPORT_TYPE_SKIP: "unchanged",
+    RowResult.IMPORT_TYPE_INVALID: "error",
+    RowResult.IMPORT_TYPE_ERROR: "error",
+}
+
+
+def _field_label(key: str) -> str:
+    column = COLUMN_BY_KEY.get(key)
+    if column:
+        return column.zh if translation.get_language() == "zh-hans" else column.en
+    if key.startswith("address_") and key[8:] in ("label", "address", "receiver", "phone"):
+        return _field_label("address" if key == "address_address" else key)
+    return key
+
+
+def _row_reports(result, sheet: Sheet) -> list[RowReport]:
+    reports = []
+    for number, (row_result, values) in enumerate(zip(result.rows, sheet.dataset.dict, strict=True), 1):
+        errors: list[str] = []
+        if row_result.validation_error is not None:
+            for key, messages in row_result.validation_error.message_dict.items():
+                label = "" if key == "__all__" else f"{_field_label(key)}: "
+                errors.extend(f"{label}{m}" for m in messages)
+        for error in row_result.errors:
+            errors.append(str(error.error))
+        reports.append(
+            RowReport(
+                line=sheet.lines[number - 1],
+                status=STATUS.get(row_result.import_type, "error") if not errors else "error",
+                code=str(values.get("code") or "").strip().upper(),
+                name=str(values.get("name_zh") or values.get("name_en") or ""),
+                errors=errors,
+            )
+        )
+    return reports
+
+
+def customer_import(*, data: bytes, user=None, dry_run: bool, progress=None) -> ImportReport:
+    """Check a customer workbook and, unless ``dry_run`` or any problem, import it in one transaction."""
+    try:
+        sheet = read_sheet(data)
+    except ImportFileError as exc:
+        return ImportReport(file_errors=[str(exc)])
+
+    def run(dry: bool):
+        resource = CustomerResource(row_errors=sheet.row_errors, progress=progress, user=user)
+        return resource.import_data(sheet.dataset, dry_run=dry, raise_errors=False, use_transactions=True)
+
+    preview = run(True)
+    report = ImportReport(rows=_row_reports(preview, sheet))
+    report.file_errors = [str(e.error) for e in preview.base_errors]
+    if dry_run or not report.ok:
+        return report
+    with transaction.atomic():
+        result = run(False)
+        final = ImportReport(rows=_row_reports(result, sheet), file_errors=[str(e.error) for e in result.base_errors])
+        if not final.ok:  # a row that passed the preview failed on writing (e.g. a concurrent edit)
+            transaction.set_rollback(True)
+            return final
+    final.committed = True
+    return final
+
+
+# --- The template ---------------------------------------------------------------------------------
+
+
+def template_workbook() -> bytes:
+    """The import template: bilingual headers, one example row that imports as it is, and a notes sheet."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "客户 Customers"
+    sheet.append([c.header for c in COLUMNS])
+    sheet.append([c.example for c in COLUMNS])
+    for index, column in enumerate(COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(column.header) + 4)
+        sheet.cell(row=1, column=index).font = openpyxl.styles.Font(bold=column.required)
+        if isinstance(column.example, date):
+            sheet.cell(row=2, column=index).number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet("说明 Notes")
+    notes.append(["列 Column", "必填 Required", "可填的值 Allowed values"])
+    choice_widgets = {
+        "kind": Customer.Kind.choices,
+        "status": Customer.Status.choices,
+        "trade": Customer.Trade.choices,
+        "incoterm": Incoterm.choices,
+        "currency": Currency.choices,
+    }
+    for column in COLUMNS:
+        allowed = ""
+        if column.key in choice_widgets:
+            labels = []
+            for value, label in choice_widgets[column.key]:
+                with translation.override("zh-hans"):
+                    zh = str(label)
+                with translation.override("en"):
+                    en = str(label)
+                labels.append(f"{value} / {en} / {zh}" if zh != en else f"{value} / {en}")
+            allowed = "; ".join(labels)
+        elif column.key in ("important_in_development", "contact_receives_surveys"):
+            allowed = "是 / 否 / yes / no"
+        elif column.key == "cooperation_since":
+            allowed = "YYYY-MM-DD"
+        notes.append([column.header, "✔" if column.required else "", allowed])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+TEMPLATE_FILENAME = gettext_lazy("customer-import-template.xlsx")
+
+
+# --- Import jobs: the same service, run in the background with visible progress ---------------------
+
+
+def progress_key(job_id: int) -> str:
+    return f"customer-import:{job_id}:progress"
+
+
+def import_job_progress(job_id: int) -> tuple[int, int]:
+    return tuple(cache.get(progress_key(job_id)) or (0, 0))
+
+
+def import_job_create(*, user, upload) -> ImportJob:
+    require(user, "customer.import")
+    limit = settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024
+    if upload.size > limit:
+        # Refused before it is stored: the message is the same as the reader's.
+        raise DomainError(
+            _("The file is %(size).1f MB; the limit is %(limit)d MB.")
+            % {"size": upload.size / 1024 / 1024, "limit": settings.IMPORT_MAX_UPLOAD_MB}
+        )
+    return ImportJob.objects.create(
+        file=upload,
+        original_name=upload.name[:255],
+        created_by=user,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+
+
+def import_job_send(job) -> None:
+    """Queue the job's next step; raises common.jobs.QueueDown when the queue cannot be reached."""
+    from common.jobs import enqueue
+    from customers import tasks
+
+    enqueue(tasks.customer_import_job, job.pk)
+
+
+def import_job_confirm(*, user, job) -> ImportJob:
+    require(user, "customer.import")
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != ImportJob.Status.PREVIEWED or job.confirmed_at is not None:
+            raise DomainError(_("This import was already confirmed or cannot be imported."))
+        if not ImportReport.from_dict(job.report).ok:
+            raise DomainError(_("The file has errors; correct it and upload it again."))
+        job.status = ImportJob.Status.QUEUED
+        job.confirmed_at = timezone.now()
+        job.save(update_fields=["status", "confirmed_at"])
+    return job
+
+
+def import_job_run(*, job_id: int) -> None:
+    """Run the job's current step: the preview, or (once confirmed) the import. Called by the task."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.status != ImportJob.Status.QUEUED:
+            return  # already run: a task delivered twice does nothing
+        commit = job.confirmed_at is not None
+        job.status = ImportJob.Status.IMPORTING if commit else ImportJob.Status.PREVIEWING
+        job.save(update_fields=["status"])
+
+    def progress(done: int, total: int) -> None:
+        cache.set(progress_key(job.pk), (done, total), timeout=3600)
+
+    with job.file.open("rb") as handle:
+        data = handle.read()
+    with translation.override(job.language):
+        report = customer_import(data=data, user=job.created_by, dry_run=not commit, progress=progress)
+    if commit:
+        status = ImportJob.Status.DONE if report.committed else ImportJob.Status.FAILED
+    else:
+        status = ImportJob.Status.PREVIEWED if report.ok else ImportJob.Status.FAILED
+    ImportJob.objects.filter(pk=job.pk).update(report=report.as_dict(), status=status, finished_at=timezone.now())

@@ -1,0 +1,375 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.roles import can, require
+from common.errors import DomainError
+from customers import services
+from customers.forms import (
+    AddressInlineFormSet,
+    CommunicationForm,
+    ContactInlineFormSet,
+    CustomerFilter,
+    CustomerForm,
+    DecisionForm,
+    EnvironmentalRequirementForm,
+    EvaluationForm,
+    ProductForm,
+    QuotationEndForm,
+    QuotationForm,
+)
+from customers.models import (
+    CommunicationLog,
+    Customer,
+    CustomerEvaluation,
+    EnvironmentalRequirement,
+    Product,
+    Quotation,
+)
+from customers.selectors import customer_history, customer_list
+
+PAGE_SIZE = 50
+
+
+def _customer_for(user, code: str, capability: str = "customer.view") -> Customer:
+    require(user, capability)
+    return get_object_or_404(Customer, code=code)
+
+
+def _evaluation_for(user, pk: int) -> CustomerEvaluation:
+    require(user, "customer.view")
+    return get_object_or_404(CustomerEvaluation.objects.select_related("customer"), pk=pk)
+
+
+@login_required
+def customer_list_view(request):
+    require(request.user, "customer.view")
+    filterset = CustomerFilter(request.GET, queryset=customer_list(), request=request)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "customers/customer_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "can_edit": can(request.user, "customer.edit"),
+        },
+    )
+
+
+@login_required
+def customer_detail(request, code):
+    customer = _customer_for(request.user, code)
+    today = timezone.localdate()
+    evaluations = list(customer.evaluations.select_related("created_by", "decided_by", "filed_by"))
+    quotations = list(customer.quotations.select_related("product", "created_by"))
+    for quotation in quotations:
+        quotation.in_force = quotation.valid_from <= today and (
+            quotation.valid_to is None or quotation.valid_to >= today
+        )
+    user = request.user
+    return render(
+        request,
+        "customers/customer_detail.html",
+        {
+            "customer": customer,
+            "contacts": customer.contacts.all(),
+            "addresses": customer.addresses.all(),
+            "evaluations": evaluations,
+            "current_evaluation": next((e for e in evaluations if e.status == e.Status.APPROVED), None),
+            "open_evaluation": next((e for e in evaluations if e.status in e.OPEN_STATUSES), None),
+            "quotations": quotations,
+            "requirements": customer.environmental_requirements.select_related("recorded_by"),
+            "log": customer.communications.select_related("user", "contact")[:100],
+            "history": customer_history(customer),
+            "today": today,
+            "can": {
+                "edit": can(user, "customer.edit"),
+                "quote": can(user, "quotation.edit"),
+                "envreq": can(user, "envreq.edit"),
+                "evaluate": can(user, "evaluation.edit"),
+                "log": can(user, "commlog.add"),
+            },
+            "quotation_form": QuotationForm(customer=customer),
+            "log_form": CommunicationForm(customer=customer, initial={"date": today}),
+        },
+    )
+
+
+@login_required
+def customer_edit(request, code=None):
+    require(request.user, "customer.edit")
+    customer = get_object_or_404(Customer, code=code) if code else Customer()
+    data = request.POST if request.method == "POST" else None
+    form = CustomerForm(data, instance=customer)
+    contacts = ContactInlineFormSet(data, instance=customer, prefix="contacts")
+    addresses = AddressInlineFormSet(data, instance=customer, prefix="addresses")
+    if request.method == "POST" and form.is_valid() and contacts.is_valid() and addresses.is_valid():
+        try:
+            saved = services.customer_save(
+                customer=form.save(commit=False),
+                user=request.user,
+                seen_updated_at=form.cleaned_data.get("seen_updated_at") if code else None,
+                formsets=(contacts, addresses),
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Customer %(code)s saved.") % {"code": saved.code})
+            return redirect("customers:detail", saved.code)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "contacts": contacts, "addresses": addresses, "customer": customer if code else None},
+    )
+
+
+# --- Products and quotations ----------------------------------------------------------------------
+
+
+@login_required
+def product_list(request):
+    require(request.user, "customer.view")
+    products = Product.objects.select_related("mould_owner")
+    q = request.GET.get("q", "").strip()
+    if q:
+        products = products.filter(code__icontains=q) | products.filter(name__icontains=q)
+    page = Paginator(products.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "customers/product_list.html",
+        {"page": page, "q": q, "can_edit": can(request.user, "product.edit")},
+    )
+
+
+@login_required
+def product_edit(request, pk=None):
+    require(request.user, "product.edit")
+    product = get_object_or_404(Product, pk=pk) if pk else Product()
+    form = ProductForm(request.POST or None, instance=product)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Product %(code)s saved.") % {"code": form.instance.code})
+        return redirect("customers:product_list")
+    return render(
+        request,
+        "customers/simple_form.html",
+        {"form": form, "title": _("Edit product") if pk else _("New product")},
+    )
+
+
+@login_required
+@require_POST
+def quotation_add(request, code):
+    customer = _customer_for(request.user, code, "quotation.edit")
+    form = QuotationForm(request.POST, customer=customer)
+    if form.is_valid():
+        try:
+            services.quotation_create(user=request.user, customer=customer, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Quotation added."))
+            return redirect(customer_url(customer, "quotations"))
+    return render(
+        request, "customers/simple_form.html", {"form": form, "customer": customer, "title": _("New quotation")}
+    )
+
+
+@login_required
+def quotation_end(request, pk):
+    require(request.user, "quotation.edit")
+    quotation = get_object_or_404(Quotation.objects.select_related("customer", "product"), pk=pk)
+    form = QuotationEndForm(request.POST or None, initial={"valid_to": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.quotation_end(user=request.user, quotation=quotation, valid_to=form.cleaned_data["valid_to"])
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Quotation ended."))
+            return redirect(customer_url(quotation.customer, "quotations"))
+    return render(
+        request,
+        "customers/simple_form.html",
+        {"form": form, "customer": quotation.customer, "title": _("End quotation %(q)s") % {"q": quotation}},
+    )
+
+
+def customer_url(customer: Customer, anchor: str) -> str:
+    from django.urls import reverse
+
+    return reverse("customers:detail", args=[customer.code]) + f"#{anchor}"
+
+
+# --- Environmental requirements (Quality) ----------------------------------------------------------
+
+
+@login_required
+def envreq_edit(request, code, pk=None):
+    customer = _customer_for(request.user, code, "envreq.edit")
+    requirement = (
+        get_object_or_404(EnvironmentalRequirement, pk=pk, customer=customer)
+        if pk
+        else EnvironmentalRequirement(customer=customer)
+    )
+    form = EnvironmentalRequirementForm(request.POST or None, instance=requirement)
+    if request.method == "POST" and form.is_valid():
+        services.envreq_save(user=request.user, requirement=form.save(commit=False))
+        messages.success(request, _("Environmental requirement saved."))
+        return redirect(customer_url(customer, "environment"))
+    return render(
+        request,
+        "customers/simple_form.html",
+        {"form": form, "customer": customer, "title": _("Environmental requirement")},
+    )
+
+
+# --- Communication log ----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def communication_add(request, code):
+    customer = _customer_for(request.user, code, "commlog.add")
+    form = CommunicationForm(request.POST, customer=customer)
+    if form.is_valid():
+        entry = form.save(commit=False)
+        entry.customer = customer
+        services.communication_add(user=request.user, entry=entry)
+        messages.success(request, _("Communication recorded."))
+        return redirect(customer_url(customer, "log"))
+    return render(
+        request,
+        "customers/simple_form.html",
+        {"form": form, "customer": customer, "title": _("Record a communication")},
+    )
+
+
+@login_required
+@require_POST
+def communication_done(request, pk):
+    require(request.user, "commlog.add")
+    entry = get_object_or_404(CommunicationLog.objects.select_related("customer"), pk=pk)
+    try:
+        services.communication_follow_up_done(user=request.user, entry=entry)
+    except DomainError as error:
+        messages.info(request, error.message)
+    return redirect(customer_url(entry.customer, "log"))
+
+
+# --- Evaluation form ------------------------------------------------------------------------------
+
+
+@login_required
+def evaluation_detail(request, pk):
+    evaluation = _evaluation_for(request.user, pk)
+    user = request.user
+    status = evaluation.status
+    S = CustomerEvaluation.Status
+    return render(
+        request,
+        "customers/evaluation_detail.html",
+        {
+            "evaluation": evaluation,
+            "evaluation_fields": [
+                {
+                    "label": CustomerEvaluation._meta.get_field(name).verbose_name,
+                    "value": _field_display(evaluation, name),
+                }
+                for name in CustomerEvaluation.CONTENT_FIELDS
+            ],
+            "customer": evaluation.customer,
+            "decision_form": DecisionForm(),
+            "versions": evaluation.customer.evaluations.all(),
+            "may": {
+                "edit": can(user, "evaluation.edit") and status in (S.DRAFT, S.RETURNED),
+                "submit": can(user, "evaluation.edit") and status in (S.DRAFT, S.RETURNED),
+                "decide": can(user, "evaluation.decide") and status == S.SUBMITTED,
+                "file": can(user, "evaluation.file") and status == S.APPROVED and not evaluation.filed_at,
+                "revise": can(user, "evaluation.edit")
+                and status == S.APPROVED
+                and not evaluation.customer.evaluations.filter(status__in=CustomerEvaluation.OPEN_STATUSES).exists(),
+            },
+        },
+    )
+
+
+def _field_display(obj, name):
+    display = getattr(obj, f"get_{name}_display", None)
+    return display() if display else getattr(obj, name)
+
+
+@login_required
+def evaluation_edit(request, code=None, pk=None):
+    require(request.user, "evaluation.edit")
+    if pk:
+        evaluation = _evaluation_for(request.user, pk)
+        customer = evaluation.customer
+        if evaluation.is_locked or evaluation.status == CustomerEvaluation.Status.SUBMITTED:
+            messages.error(request, _("This form is submitted or approved and can no longer be edited."))
+            return redirect("customers:evaluation", evaluation.pk)
+    else:
+        customer = get_object_or_404(Customer, code=code)
+        evaluation = CustomerEvaluation(customer=customer)
+    form = EvaluationForm(request.POST or None, instance=evaluation)
+    if request.method == "POST" and form.is_valid():
+        content = {name: form.cleaned_data[name] for name in CustomerEvaluation.CONTENT_FIELDS}
+        try:
+            if pk:
+                evaluation = services.evaluation_update(user=request.user, evaluation=evaluation, **content)
+            else:
+                evaluation = services.evaluation_create(user=request.user, customer=customer, **content)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Evaluation form saved."))
+            return redirect("customers:evaluation", evaluation.pk)
+    return render(
+        request,
+        "customers/simple_form.html",
+        {"form": form, "customer": customer, "title": _("Customer evaluation form")},
+    )
+
+
+def _evaluation_action(request, pk, action):
+    evaluation = _evaluation_for(request.user, pk)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    comment = form.cleaned_data.get("comment", "")
+    try:
+        if action == "submit":
+            result = services.evaluation_submit(user=request.user, evaluation=evaluation)
+            messages.success(request, _("Submitted to the marketing head."))
+        elif action == "approve":
+            result = services.evaluation_approve(user=request.user, evaluation=evaluation, comment=comment)
+            messages.success(request, _("Approved."))
+        elif action == "return":
+            result = services.evaluation_return(user=request.user, evaluation=evaluation, comment=comment)
+            messages.success(request, _("Returned to Marketing."))
+        elif action == "file":
+            result = services.evaluation_file(user=request.user, evaluation=evaluation)
+            messages.success(request, _("Filed."))
+        elif action == "revise":
+            result = services.evaluation_new_version(user=request.user, evaluation=evaluation)
+            messages.success(request, _("New version started; the approved one stays in force until it is approved."))
+            return redirect("customers:evaluation_edit", result.pk)
+        else:  # pragma: no cover - urls only route the actions above
+            raise ValueError(action)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("customers:evaluation", evaluation.pk)
+    return redirect("customers:evaluation", result.pk)
+
+
+@login_required
+@require_POST
+def evaluation_action(request, pk, action):
+    return _evaluation_action(request, pk, action)
