@@ -95,7 +95,8 @@ class CustomerForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if not data.get("name_zh") and not data.get("name_en"):
-            raise forms.ValidationError(_("Give the customer a Chinese or an English name."))
+            # Reported together with the other problems, not instead of them.
+            self.add_error(None, _("Give the customer a Chinese or an English name."))
         if data.get("trade") in (Customer.Trade.EXPORT, Customer.Trade.TRANSFER) and not data.get("customs_code"):
             self.add_error("customs_code", _("Export and transfer customers need their customs registration code."))
         if data.get("trade") == Customer.Trade.TRANSFER and not data.get("customs_handbook"):

@@ -19,7 +19,7 @@ urlpatterns = [
         path(
             f"evaluations/<int:pk>/{action}/", views.evaluation_action, {"action": action}, name=f"evaluation_{action}"
         )
-        for action in ("submit", "approve", "return", "file", "revise")
+        for action in views.EVALUATION_ACTIONS
     ],
     path("<str:code>/", views.customer_detail, name="detail"),
     path("<str:code>/edit/", views.customer_edit, name="edit"),

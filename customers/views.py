@@ -339,7 +339,18 @@ def evaluation_edit(request, code=None, pk=None):
     )
 
 
+# Who may take each action: checked before the form's state, so an outsider always gets 403.
+EVALUATION_ACTIONS = {
+    "submit": "evaluation.edit",
+    "approve": "evaluation.decide",
+    "return": "evaluation.decide",
+    "file": "evaluation.file",
+    "revise": "evaluation.edit",
+}
+
+
 def _evaluation_action(request, pk, action):
+    require(request.user, EVALUATION_ACTIONS[action])
     evaluation = _evaluation_for(request.user, pk)
     form = DecisionForm(request.POST)
     form.is_valid()

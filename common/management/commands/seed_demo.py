@@ -6,6 +6,7 @@ from django.utils.module_loading import import_string
 # Each part of the app adds its demo data here, in the order of the flow.
 SEEDERS = [
     "accounts.demo.seed_users",
+    "customers.demo.seed",
 ]
 
 
