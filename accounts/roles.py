@@ -40,6 +40,14 @@ MATRIX: dict[str, frozenset[str]] = {
     "evaluation.file": frozenset({Dept.CS}),
     "commlog.add": frozenset({Dept.MARKETING, Dept.CS}),
     "user.manage": frozenset({Dept.ADMIN}),
+    # Orders (§5.2, §5.3). Signing a review step needs membership of the step's own department.
+    "order.view": ALL,
+    "order.enter": frozenset({Dept.CS}),
+    "order.settle": frozenset({Dept.MARKETING}),
+    "order.signoff": frozenset({Dept.MARKETING_HEAD}),
+    "order.confirm": frozenset({Dept.CS}),
+    "order.change": frozenset({Dept.CS}),
+    "checklist.edit": frozenset({Dept.ADMIN}),
 }
 
 

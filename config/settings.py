@@ -194,6 +194,13 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_MAX_TASKS_PER_CHILD", 200)
 vars().update(_env.email_url_config(env_str("EMAIL_URL", "consolemail://")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "order-review@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address of the app as users reach it, for links in e-mails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# --- Orders.
+ORDER_ORIGINAL_MAX_MB = env_int("ORDER_ORIGINAL_MAX_MB", 15)
+# Review steps waiting longer than this many working days (Mon-Fri) are shown as overdue.
+REVIEW_OVERDUE_WORKING_DAYS = env_int("REVIEW_OVERDUE_WORKING_DAYS", 2)
 
 # --- Imports.
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -1,0 +1,188 @@
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer, DeliveryAddress, Product
+from orders.checklists import item_text
+from orders.models import Order
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+# What a scanned original or a written confirmation may be: the first bytes decide, not the name.
+SIGNATURES = {
+    b"%PDF-": "pdf",
+    b"\x89PNG\r\n\x1a\n": "png",
+    b"\xff\xd8\xff": "jpeg",
+    b"II*\x00": "tiff",
+    b"MM\x00*": "tiff",
+}
+
+
+def clean_scan(upload):
+    """A PDF or an image under the size limit; anything else is refused with the reason."""
+    if upload is None:
+        return upload
+    limit = settings.ORDER_ORIGINAL_MAX_MB
+    if upload.size > limit * 1024 * 1024:
+        raise forms.ValidationError(
+            _("The file is %(size).1f MB; the limit is %(limit)d MB.")
+            % {"size": upload.size / 1024 / 1024, "limit": limit}
+        )
+    head = upload.read(8)
+    upload.seek(0)
+    if not any(head.startswith(signature) for signature in SIGNATURES):
+        raise forms.ValidationError(_("Attach a PDF or an image (PNG, JPEG, TIFF)."))
+    return upload
+
+
+class OrderForm(forms.ModelForm):
+    customer = forms.ModelChoiceField(
+        Customer.objects.exclude(status=Customer.Status.INACTIVE).order_by("code"), label=_("customer")
+    )
+    verbal = forms.CharField(
+        label=_("Requirements given only verbally"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line. The order cannot be accepted until the customer confirms them in writing."),
+    )
+
+    class Meta:
+        model = Order
+        fields = [
+            "customer",
+            "customer_po",
+            "source",
+            "original",
+            "delivery_address",
+            "packaging",
+            "labelling",
+            "inspection",
+            "other_requirements",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2})
+            for name in ("packaging", "labelling", "inspection", "other_requirements")
+        }
+        help_texts = {"packaging": _("The customer's environmental requirements are added when the order is saved.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["delivery_address"].queryset = DeliveryAddress.objects.filter(active=True).select_related(
+            "customer"
+        )
+        self.fields["delivery_address"].label_from_instance = lambda a: f"{a.customer.code} · {a.label} · {a.address}"
+        self.fields["delivery_address"].required = True
+
+    def clean_original(self):
+        return clean_scan(self.cleaned_data.get("original"))
+
+    def clean(self):
+        data = super().clean()
+        address, customer = data.get("delivery_address"), data.get("customer")
+        if address and customer and address.customer_id != customer.pk:
+            self.add_error("delivery_address", _("This address belongs to another customer."))
+        return data
+
+    def verbal_requirements(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data.get("verbal", "").splitlines() if line.strip()]
+
+
+class LineForm(forms.Form):
+    product = forms.ModelChoiceField(
+        Product.objects.filter(active=True).order_by("code"), label=_("product"), required=False
+    )
+    quantity = forms.DecimalField(label=_("quantity"), max_digits=14, decimal_places=3, required=False)
+    unit_price = forms.DecimalField(label=_("unit price"), max_digits=14, decimal_places=4, required=False)
+    requested_date = forms.DateField(label=_("requested date"), required=False, widget=DATE)
+
+    def clean(self):
+        data = super().clean()
+        filled = [
+            name for name in ("product", "quantity", "unit_price", "requested_date") if data.get(name) not in (None, "")
+        ]
+        if not filled:
+            return data  # an empty extra row
+        if data.get("product") is None:
+            self.add_error("product", _("Choose the product of this line."))
+        quantity = data.get("quantity")
+        if quantity is None or quantity <= 0:
+            self.add_error("quantity", _("The quantity must be more than zero."))
+        price = data.get("unit_price")
+        if price is None or price < 0:
+            self.add_error("unit_price", _("Give a unit price of zero or more."))
+        requested = data.get("requested_date")
+        if requested is None:
+            self.add_error("requested_date", _("Give the requested date."))
+        elif requested < timezone.localdate():
+            self.add_error("requested_date", _("The requested date is in the past."))
+        return data
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not any(f.cleaned_data.get("product") for f in self.forms):
+            raise forms.ValidationError(_("An order needs at least one line."))
+
+
+LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=3, max_num=200)
+
+
+class SignForm(forms.Form):
+    """The checklist of one step, each item answered yes or no, with a comment; PMC adds a date per line."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, step, order, language, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.step = step
+        for item in step.checklist.items:
+            self.fields[f"item_{item['key']}"] = forms.TypedChoiceField(
+                label=item_text(item, language),
+                choices=[("yes", _("Yes")), ("no", _("No"))],
+                widget=forms.RadioSelect,
+                coerce=lambda v: v == "yes",
+            )
+        self.lines = list(order.lines.all()) if step.department == "pmc" else []
+        for line in self.lines:
+            self.fields[f"date_{line.position}"] = forms.DateField(
+                label=_("Confirmed date, line %(n)s (%(product)s)")
+                % {"n": line.position, "product": line.product.code},
+                initial=line.requested_date,
+                widget=DATE,
+            )
+
+    def answers(self) -> dict[str, bool]:
+        return {item["key"]: self.cleaned_data[f"item_{item['key']}"] for item in self.step.checklist.items}
+
+    def confirmed_dates(self) -> dict:
+        return {line.position: self.cleaned_data[f"date_{line.position}"] for line in self.lines}
+
+
+class ObjectForm(forms.Form):
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Objection"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SettleForm(forms.Form):
+    outcome = forms.CharField(label=_("Outcome with the customer"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SignOffForm(forms.Form):
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ConfirmationForm(forms.Form):
+    confirmation = forms.FileField(label=_("Customer's written confirmation (PDF or image)"))
+
+    def clean_confirmation(self):
+        return clean_scan(self.cleaned_data["confirmation"])
+
+
+class ErpForm(forms.Form):
+    erp_number = forms.CharField(label=_("SAP order no."), max_length=30)

@@ -1,0 +1,41 @@
+"""Telling departments that something waits for them: "My work" shows it, and an e-mail is sent after the
+transaction commits (as a background job when a queue is configured)."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from common.jobs import enqueue_on_commit
+
+
+def notify_departments(order, departments, *, kind: str) -> None:
+    from orders import tasks
+
+    enqueue_on_commit(tasks.notify_departments, order.pk, list(departments), kind)
+
+
+SUBJECTS = {
+    "step": lambda o: _("Order %(number)s waits for your review") % {"number": o.number},
+    "objection": lambda o: _("Objection on order %(number)s: settle it with the customer") % {"number": o.number},
+    "signoff": lambda o: _("Order %(number)s is ready for your sign-off") % {"number": o.number},
+    "memo": lambda o: _("Internal memo on order %(number)s") % {"number": o.number},
+}
+
+
+def send_notifications(order_id: int, departments: list[str], kind: str) -> int:
+    """One e-mail per recipient, in the recipient's language. Returns how many were sent."""
+    from orders.models import Order
+
+    order = Order.objects.select_related("customer").get(pk=order_id)
+    users = get_user_model().objects.filter(groups__name__in=departments, is_active=True).exclude(email="").distinct()
+    url = settings.SITE_URL.rstrip("/") + reverse("orders:detail", args=[order.number])
+    sent = 0
+    for user in users:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            subject = SUBJECTS[kind](order)
+            body = "\n".join([subject, f"{order.customer.code} {order.customer.display_name}", url])
+        sent += send_mail(subject, body, None, [user.email])
+    return sent

@@ -1,0 +1,294 @@
+"""Reading orders: the list, the system's own checks shown beside each checklist, the timeline, My work."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import Dept, departments_of, in_dept
+from accounts.work import WorkItem, WorkSection
+from customers.models import Customer, Quotation
+from orders.models import REVIEW_DEPARTMENTS, Objection, Order, OrderRevision, ReviewStep, SignOff
+
+WORK_LIMIT = 20
+
+
+def order_list(*, status: str = "", q: str = "", customer: str = ""):
+    orders = Order.objects.select_related("customer").annotate(
+        open_steps=Count("steps", filter=Q(steps__status=ReviewStep.Status.OPEN))
+    )
+    if status:
+        orders = orders.filter(status=status)
+    if customer:
+        orders = orders.filter(customer__code=customer)
+    q = q.strip()
+    if q:
+        orders = orders.filter(
+            Q(number__icontains=q)
+            | Q(customer_po__icontains=q)
+            | Q(erp_number__icontains=q)
+            | Q(customer__code__icontains=q)
+            | Q(customer__name_zh__icontains=q)
+            | Q(customer__name_en__icontains=q)
+        )
+    return orders.order_by("-created_at", "-pk")
+
+
+def order_for_page(number: str) -> Order:
+    return (
+        Order.objects.select_related("customer", "delivery_address", "created_by")
+        .prefetch_related(
+            "lines__product",
+            "verbal_requirements",
+            "customer__environmental_requirements",
+            Prefetch(
+                "steps",
+                queryset=ReviewStep.objects.select_related("signed_by", "checklist", "objection__settled_by").order_by(
+                    "revision", "pk"
+                ),
+            ),
+            Prefetch("signoffs", queryset=SignOff.objects.select_related("signed_by")),
+            Prefetch("revisions", queryset=OrderRevision.objects.select_related("created_by")),
+        )
+        .get(number=number)
+    )
+
+
+# --- The system's own checks (§5.2.4: what the signer sees beside the checklist) -----------------------
+
+
+@dataclass
+class Check:
+    ok: bool
+    text: str
+
+
+def line_price_checks(order: Order) -> dict[int, Check]:
+    """Each line's price against the customer's quotation valid on the order date."""
+    on = timezone.localdate(order.created_at) if order.created_at else timezone.localdate()
+    quotations = {
+        q.product_id: q
+        for q in Quotation.objects.filter(customer_id=order.customer_id, valid_from__lte=on).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=on)
+        )
+    }
+    checks = {}
+    for line in order.lines.all():
+        quotation = quotations.get(line.product_id)
+        if quotation is None:
+            checks[line.position] = Check(False, _("no valid quotation"))
+        elif quotation.unit_price != line.unit_price or quotation.currency != order.currency:
+            checks[line.position] = Check(
+                False,
+                _("quoted %(price)s %(currency)s")
+                % {"price": quotation.unit_price.normalize(), "currency": quotation.currency},
+            )
+        else:
+            checks[line.position] = Check(True, _("matches the quotation"))
+    return checks
+
+
+def prechecks(order: Order) -> list[Check]:
+    customer: Customer = order.customer
+    checks = []
+    prices = line_price_checks(order)
+    bad = [str(position) for position, check in prices.items() if not check.ok]
+    checks.append(
+        Check(
+            not bad,
+            _("Prices match the valid quotations.")
+            if not bad
+            else _("Price to check on line %(lines)s.") % {"lines": ", ".join(bad)},
+        )
+    )
+    differences = []
+    if order.payment_terms != customer.payment_terms:
+        differences.append(_("payment terms"))
+    if order.currency != customer.currency:
+        differences.append(_("currency"))
+    if (order.incoterm or "") != (customer.incoterm or ""):
+        differences.append("Incoterms")
+    checks.append(
+        Check(
+            not differences,
+            _("Terms match the customer profile.")
+            if not differences
+            else _("Differs from the customer profile: %(what)s.") % {"what": ", ".join(str(d) for d in differences)},
+        )
+    )
+    checks.append(
+        Check(
+            order.delivery_address_id is not None,
+            _("Delivery address given.") if order.delivery_address_id else _("No delivery address."),
+        )
+    )
+    requirements = list(customer.environmental_requirements.all())
+    if requirements:
+        noted = all(r.get_standard_display() in order.packaging for r in requirements)
+        checks.append(
+            Check(
+                noted,
+                _("Environmental requirements noted in the packaging requirements.")
+                if noted
+                else _("The customer's environmental requirements are not all in the packaging requirements."),
+            )
+        )
+    unconfirmed = [v for v in order.verbal_requirements.all() if v.confirmed_at is None]
+    if unconfirmed:
+        checks.append(
+            Check(
+                False,
+                _("%(n)s verbal requirement(s) not yet confirmed in writing by the customer.")
+                % {"n": len(unconfirmed)},
+            )
+        )
+    if customer.trade != Customer.Trade.DOMESTIC:
+        present = bool(customer.customs_code) and (
+            customer.trade != Customer.Trade.TRANSFER or bool(customer.customs_handbook)
+        )
+        checks.append(
+            Check(
+                present,
+                _("Customs data present for this export customer.")
+                if present
+                else _("Customs data missing for this export customer."),
+            )
+        )
+    return checks
+
+
+# --- Overdue and timeline -----------------------------------------------------------------------------
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days (Mon-Fri) after ``start`` up to and including ``end``."""
+    days = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days += 1
+    return days
+
+
+def is_overdue(step: ReviewStep, today: date | None = None) -> bool:
+    if step.status != ReviewStep.Status.OPEN:
+        return False
+    today = today or timezone.localdate()
+    return working_days_between(timezone.localdate(step.opened_at), today) > settings.REVIEW_OVERDUE_WORKING_DAYS
+
+
+@dataclass
+class Event:
+    at: object
+    who: object
+    text: str
+
+
+def timeline(order: Order) -> list[Event]:
+    events = [Event(order.created_at, order.created_by, _("Entered"))]
+    for revision in order.revisions.all():
+        events.append(
+            Event(revision.created_at, revision.created_by, f"{revision.get_kind_display()} (r{revision.number})")
+        )
+    for step in order.steps.all():
+        label = Dept(step.department).label
+        if step.status == ReviewStep.Status.SIGNED:
+            events.append(Event(step.signed_at, step.signed_by, _("%(dept)s signed") % {"dept": label}))
+        if step.status == ReviewStep.Status.OBJECTED:
+            events.append(
+                Event(
+                    step.signed_at,
+                    step.signed_by,
+                    _("%(dept)s objected: %(reason)s") % {"dept": label, "reason": step.comment},
+                )
+            )
+            objection = getattr(step, "objection", None)
+            if objection and objection.settled_at:
+                events.append(
+                    Event(
+                        objection.settled_at,
+                        objection.settled_by,
+                        _("Settled: %(outcome)s") % {"outcome": objection.outcome},
+                    )
+                )
+    for signoff in order.signoffs.all():
+        events.append(
+            Event(
+                signoff.signed_at,
+                signoff.signed_by,
+                _("Signed off by the marketing head (r%(rev)s)") % {"rev": signoff.revision},
+            )
+        )
+    for requirement in order.verbal_requirements.all():
+        if requirement.confirmed_at:
+            events.append(
+                Event(requirement.confirmed_at, requirement.confirmed_by, _("Verbal requirement confirmed in writing"))
+            )
+    return sorted(events, key=lambda e: e.at)
+
+
+# --- My work ------------------------------------------------------------------------------------------
+
+
+def my_work(user) -> list[WorkSection]:
+    sections: list[WorkSection] = []
+    review_depts = [d for d in REVIEW_DEPARTMENTS if d in departments_of(user)]
+    if review_depts:
+        steps = (
+            ReviewStep.objects.filter(department__in=review_depts, status=ReviewStep.Status.OPEN)
+            .select_related("order__customer")
+            .order_by("opened_at")
+        )
+        total = steps.count()
+        today = timezone.localdate()
+        items = [
+            WorkItem(
+                label=f"{s.order.number} {s.order.customer.display_name}",
+                url=reverse("orders:detail", args=[s.order.number]) + f"#step-{s.pk}",
+                detail=Dept(s.department).label,
+                overdue=is_overdue(s, today),
+            )
+            for s in steps[:WORK_LIMIT]
+        ]
+        sections.append(WorkSection(title=_("Orders waiting for your review"), items=items, total=total))
+    if in_dept(user, Dept.MARKETING):
+        objections = (
+            Objection.objects.filter(settled_at__isnull=True)
+            .select_related("step__order__customer")
+            .order_by("raised_at")
+        )
+        items = [
+            WorkItem(
+                label=f"{o.step.order.number} {o.step.order.customer.display_name}",
+                url=reverse("orders:detail", args=[o.step.order.number]) + "#objections",
+                detail=o.reason[:80],
+            )
+            for o in objections[:WORK_LIMIT]
+        ]
+        sections.append(
+            WorkSection(title=_("Objections to settle with the customer"), items=items, total=objections.count())
+        )
+    if in_dept(user, Dept.MARKETING_HEAD):
+        orders = (
+            Order.objects.filter(status=Order.Status.AWAITING_SIGNOFF).select_related("customer").order_by("updated_at")
+        )
+        items = [
+            WorkItem(label=f"{o.number} {o.customer.display_name}", url=reverse("orders:detail", args=[o.number]))
+            for o in orders[:WORK_LIMIT]
+        ]
+        sections.append(WorkSection(title=_("Orders waiting for your sign-off"), items=items, total=orders.count()))
+    if in_dept(user, Dept.CS):
+        orders = Order.objects.filter(status=Order.Status.SIGNED_OFF).select_related("customer").order_by("updated_at")
+        items = [
+            WorkItem(label=f"{o.number} {o.customer.display_name}", url=reverse("orders:detail", args=[o.number]))
+            for o in orders[:WORK_LIMIT]
+        ]
+        sections.append(
+            WorkSection(title=_("Signed-off orders to confirm to the customer"), items=items, total=orders.count())
+        )
+    return sections

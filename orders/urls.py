@@ -1,0 +1,18 @@
+from django.urls import path
+
+from orders import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("new/", views.order_create, name="create"),
+    path("steps/<int:pk>/sign/", views.step_sign, name="step_sign"),
+    path("steps/<int:pk>/object/", views.step_object, name="step_object"),
+    path("objections/<int:pk>/settle/", views.objection_settle, name="objection_settle"),
+    path("verbal/<int:pk>/confirm/", views.verbal_confirm, name="verbal_confirm"),
+    path("<str:number>/", views.order_detail, name="detail"),
+    path("<str:number>/submit/", views.order_submit, name="submit"),
+    path("<str:number>/signoff/", views.head_signoff, name="signoff"),
+    path("<str:number>/erp/", views.erp_number, name="erp"),
+]
