@@ -197,6 +197,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address of the app as users reach it, for links in e-mails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
+# --- Printed documents (WeasyPrint). The CJK font is named explicitly (PITFALLS.md): a font file with
+# Simplified Chinese glyphs; Debian's fonts-wqy-microhei is installed by `make setup`.
+PDF_CJK_FONT = env_str("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+COMPANY_NAME_ZH = env_str("COMPANY_NAME_ZH", "示例制造有限公司")
+COMPANY_NAME_EN = env_str("COMPANY_NAME_EN", "Example Manufacturing Co., Ltd.")
+
 # --- Orders.
 ORDER_ORIGINAL_MAX_MB = env_int("ORDER_ORIGINAL_MAX_MB", 15)
 # Review steps waiting longer than this many working days (Mon-Fri) are shown as overdue.

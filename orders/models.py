@@ -284,3 +284,33 @@ class SignOff(models.Model):
 
     def __str__(self):
         return f"{self.order} r{self.revision}"
+
+
+class Acknowledgement(models.Model):
+    """The order acknowledgement sent to the customer for one signed-off revision (§5.2.3). A record."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Sending failed")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="acknowledgements")
+    revision = models.PositiveIntegerField(_("revision"))
+    recipient = models.EmailField(_("sent to"))
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    pdf = models.FileField(_("acknowledgement (PDF)"), upload_to="orders/acknowledgements/%Y/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order acknowledgement")
+        verbose_name_plural = _("order acknowledgements")
+        ordering = ["order", "revision"]
+        constraints = [models.UniqueConstraint(fields=["order", "revision"], name="acknowledgement_once_per_revision")]
+
+    def __str__(self):
+        return f"{self.order} r{self.revision} → {self.recipient}"

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Dept, departments_of, in_dept
 from accounts.work import WorkItem, WorkSection
 from customers.models import Customer, Quotation
-from orders.models import REVIEW_DEPARTMENTS, Objection, Order, OrderRevision, ReviewStep, SignOff
+from orders.models import REVIEW_DEPARTMENTS, Acknowledgement, Objection, Order, OrderRevision, ReviewStep, SignOff
 
 WORK_LIMIT = 20
 
@@ -53,6 +53,7 @@ def order_for_page(number: str) -> Order:
             ),
             Prefetch("signoffs", queryset=SignOff.objects.select_related("signed_by")),
             Prefetch("revisions", queryset=OrderRevision.objects.select_related("created_by")),
+            Prefetch("acknowledgements", queryset=Acknowledgement.objects.select_related("requested_by")),
         )
         .get(number=number)
     )
@@ -224,6 +225,15 @@ def timeline(order: Order) -> list[Event]:
                 _("Signed off by the marketing head (r%(rev)s)") % {"rev": signoff.revision},
             )
         )
+    for ack in order.acknowledgements.all():
+        if ack.sent_at:
+            events.append(
+                Event(
+                    ack.sent_at,
+                    ack.requested_by,
+                    _("Acknowledgement r%(rev)s e-mailed to %(email)s") % {"rev": ack.revision, "email": ack.recipient},
+                )
+            )
     for requirement in order.verbal_requirements.all():
         if requirement.confirmed_at:
             events.append(

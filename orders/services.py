@@ -16,10 +16,12 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import departments_of, require
 from common.errors import DomainError
+from common.jobs import enqueue_on_commit
 from customers.models import Customer, DeliveryAddress, Product
 from orders.checklists import DEFAULT_CHECKLISTS
 from orders.models import (
     REVIEW_DEPARTMENTS,
+    Acknowledgement,
     Checklist,
     Objection,
     Order,
@@ -420,3 +422,108 @@ def _notify_head(order: Order) -> None:
     from orders.notify import notify_departments
 
     notify_departments(order, ["marketing_head"], kind="signoff")
+
+
+# --- Confirmation to the customer (§5.2.3) ------------------------------------------------------------
+
+
+def acknowledgement_recipient(order: Order) -> str:
+    contacts = [c for c in order.customer.contacts.all() if c.email]
+    contacts.sort(key=lambda c: (not c.is_primary, c.pk))
+    return contacts[0].email if contacts else ""
+
+
+def order_confirm(*, user, order: Order, revision_seen: int) -> Acknowledgement:
+    """Customer Service sends the signed-off revision to the customer: the PDF is made and e-mailed by a job."""
+    require(user, "order.confirm")
+    with transaction.atomic():
+        order = _locked(order)
+        if revision_seen != order.revision:
+            raise DomainError(
+                _("The order has changed since you opened it (now revision %(rev)s). Read it again before signing.")
+                % {"rev": order.revision},
+                code="stale",
+            )
+        if Acknowledgement.objects.filter(order=order, revision=order.revision).exists():
+            raise DomainError(_("The acknowledgement of this revision was already sent."), code="state")
+        if order.status != S.SIGNED_OFF:
+            raise DomainError(_("Only a signed-off order can be confirmed to the customer."), code="state")
+        recipient = acknowledgement_recipient(order)
+        if not recipient:
+            raise DomainError(_("The customer has no contact with an e-mail address. Add one to the customer first."))
+        language = "en" if not order.customer.name_zh else "zh-hans"
+        try:
+            with transaction.atomic():
+                ack = Acknowledgement.objects.create(
+                    order=order, revision=order.revision, recipient=recipient, language=language, requested_by=user
+                )
+        except IntegrityError:
+            raise DomainError(_("The acknowledgement of this revision was already sent."), code="state") from None
+    from orders import tasks
+
+    enqueue_on_commit(tasks.send_acknowledgement, ack.pk)
+    return ack
+
+
+def acknowledgement_send(ack_id: int) -> Acknowledgement:
+    """Make the PDF and e-mail it; idempotent (a sent acknowledgement is never sent again)."""
+    from django.core.files.base import ContentFile
+    from django.core.mail import EmailMessage
+
+    from orders.documents import acknowledgement_pdf
+
+    with transaction.atomic():
+        ack = Acknowledgement.objects.select_for_update().select_related("order__customer").get(pk=ack_id)
+        if ack.status == Acknowledgement.Status.SENT:
+            return ack
+        ack.attempts += 1
+        ack.save(update_fields=["attempts"])
+    order = ack.order
+    if not ack.pdf:
+        ack.pdf.save(
+            f"{order.number}-r{ack.revision}.pdf", ContentFile(acknowledgement_pdf(order, ack.revision)), save=True
+        )
+    customer = order.customer
+    subject = f"订单确认 Order acknowledgement {order.number} (PO {order.customer_po})"
+    body = "\n".join(
+        [
+            f"{customer.name_zh or customer.name_en}:",
+            f"附件为贵司订单 {order.customer_po} 的订单确认书(我司订单号 {order.number})。",
+            f"Please find attached our acknowledgement of your order {order.customer_po} (our order {order.number}).",
+        ]
+    )
+    message = EmailMessage(subject, body, to=[ack.recipient])
+    with ack.pdf.open("rb") as handle:
+        message.attach(f"{order.number}.pdf", handle.read(), "application/pdf")
+    message.send()
+    with transaction.atomic():
+        Acknowledgement.objects.filter(pk=ack.pk).update(
+            status=Acknowledgement.Status.SENT, sent_at=timezone.now(), error=""
+        )
+        Order.objects.filter(pk=order.pk, status=S.SIGNED_OFF, revision=ack.revision).update(
+            status=S.CONFIRMED, updated_at=timezone.now()
+        )
+    ack.refresh_from_db()
+    return ack
+
+
+def acknowledgement_failed(ack_id: int, error: str) -> None:
+    Acknowledgement.objects.filter(pk=ack_id).exclude(status=Acknowledgement.Status.SENT).update(
+        status=Acknowledgement.Status.FAILED, error=error[:2000]
+    )
+
+
+def acknowledgement_retrying(ack_id: int, error: str) -> None:
+    Acknowledgement.objects.filter(pk=ack_id, status=Acknowledgement.Status.QUEUED).update(error=error[:2000])
+
+
+def acknowledgement_resend(*, user, ack: Acknowledgement) -> None:
+    require(user, "order.confirm")
+    updated = Acknowledgement.objects.filter(pk=ack.pk, status=Acknowledgement.Status.FAILED).update(
+        status=Acknowledgement.Status.QUEUED, error=""
+    )
+    if not updated:
+        raise DomainError(_("Only an acknowledgement whose sending failed can be sent again."))
+    from orders import tasks
+
+    enqueue_on_commit(tasks.send_acknowledgement, ack.pk)

@@ -1,8 +1,26 @@
+from smtplib import SMTPException
+
 from celery import shared_task
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=10, max_retries=5)
+@shared_task(autoretry_for=(OSError, SMTPException), retry_backoff=10, max_retries=5)
 def notify_departments(order_id: int, departments: list[str], kind: str) -> int:
     from orders.notify import send_notifications
 
     return send_notifications(order_id, departments, kind)
+
+
+@shared_task(bind=True, max_retries=5)
+def send_acknowledgement(self, ack_id: int) -> None:
+    """Make and e-mail the acknowledgement PDF. SMTP trouble is retried with backoff, then recorded as failed
+    (Customer Service sees it and can send again); it is never lost silently."""
+    from orders.services import acknowledgement_failed, acknowledgement_retrying, acknowledgement_send
+
+    try:
+        acknowledgement_send(ack_id)
+    except (OSError, SMTPException) as exc:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            acknowledgement_failed(ack_id, str(exc))
+            return
+        acknowledgement_retrying(ack_id, str(exc))
+        raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc

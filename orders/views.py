@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from orders.forms import (
     SignForm,
     SignOffForm,
 )
-from orders.models import Objection, Order, ReviewStep, VerbalRequirement
+from orders.models import Acknowledgement, Objection, Order, ReviewStep, VerbalRequirement
 from orders.services import LineInput
 
 PAGE_SIZE = 50
@@ -137,12 +137,15 @@ def order_detail(request, number):
             "objections": objections,
             "verbal": list(order.verbal_requirements.all()),
             "signoffs": list(order.signoffs.all()),
+            "acknowledgements": list(order.acknowledgements.all()),
             "revisions": list(order.revisions.all()),
             "timeline": selectors.timeline(order),
             "can": {
                 "enter": can(user, "order.enter"),
                 "settle": can(user, "order.settle"),
                 "signoff": can(user, "order.signoff") and order.status == Order.Status.AWAITING_SIGNOFF,
+                "confirm": can(user, "order.confirm") and order.status == Order.Status.SIGNED_OFF,
+                "resend": can(user, "order.confirm"),
             },
             "settle_form": SettleForm(),
             "signoff_form": SignOffForm(initial={"revision": order.revision}),
@@ -295,3 +298,44 @@ def erp_number(request, number):
     except DomainError as error:
         return _refused(request, order, error)
     return _done(request, order, _("SAP order number recorded."))
+
+
+@login_required
+@require_POST
+def order_confirm(request, number):
+    require(request.user, "order.confirm")
+    order = get_object_or_404(Order, number=number)
+    form = SignOffForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The form was incomplete. Reload the page and try again."))
+        return redirect(order.get_absolute_url())
+    try:
+        ack = services.order_confirm(user=request.user, order=order, revision_seen=form.cleaned_data["revision"])
+    except DomainError as error:
+        return _refused(request, order, error)
+    return _done(
+        request, order, _("The acknowledgement is being sent to %(email)s.") % {"email": ack.recipient}, "#confirmation"
+    )
+
+
+@login_required
+@require_POST
+def acknowledgement_resend(request, pk):
+    require(request.user, "order.confirm")
+    ack = get_object_or_404(Acknowledgement.objects.select_related("order"), pk=pk)
+    try:
+        services.acknowledgement_resend(user=request.user, ack=ack)
+    except DomainError as error:
+        return _refused(request, ack.order, error)
+    return _done(request, ack.order, _("The acknowledgement is being sent again."), "#confirmation")
+
+
+@login_required
+def acknowledgement_pdf(request, pk):
+    require(request.user, "order.view")
+    ack = get_object_or_404(Acknowledgement.objects.select_related("order"), pk=pk)
+    if not ack.pdf:
+        raise Http404
+    return FileResponse(
+        ack.pdf.open("rb"), content_type="application/pdf", filename=f"{ack.order.number}-r{ack.revision}.pdf"
+    )

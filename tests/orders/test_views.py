@@ -208,6 +208,7 @@ ACTIONS = [
     ("erp", "post", lambda o: reverse("orders:erp", args=[o.number]), "order.enter"),
     ("settle", "post", lambda o: reverse("orders:objection_settle", args=[o._objection.pk]), "order.settle"),
     ("verbal", "post", lambda o: reverse("orders:verbal_confirm", args=[o._verbal.pk]), "order.enter"),
+    ("confirm", "post", lambda o: reverse("orders:confirm", args=[o.number]), "order.confirm"),
 ]
 
 

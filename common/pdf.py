@@ -1,0 +1,50 @@
+"""PDF documents with WeasyPrint: Chinese glyphs from an explicitly named font file (PITFALLS.md)."""
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import render_to_string
+
+
+class MissingGlyphs(Exception):
+    """WeasyPrint drew empty boxes: the font has no glyph for some characters."""
+
+
+class _GlyphWatch(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.missing: list[str] = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if ".notdef glyph" in message:
+            self.missing.append(message)
+
+
+def font_url() -> str:
+    path = Path(settings.PDF_CJK_FONT)
+    if not path.is_file():
+        raise ImproperlyConfigured(
+            f"PDF_CJK_FONT={path} does not exist: install fonts-wqy-microhei (make setup does) or point it to a "
+            "font file with Chinese glyphs."
+        )
+    return path.as_uri()
+
+
+def render_pdf(template: str, context: dict) -> bytes:
+    """Render ``template`` to PDF. Refuses to produce a PDF with missing glyphs rather than print boxes."""
+    from weasyprint import HTML
+
+    html = render_to_string(template, {**context, "cjk_font_url": font_url()})
+    watch = _GlyphWatch()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(watch)
+    try:
+        pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    finally:
+        logger.removeHandler(watch)
+    if watch.missing:
+        raise MissingGlyphs("; ".join(watch.missing[:5]))
+    return pdf
