@@ -21,6 +21,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("My work"), "accounts:my_work"),
     NavItem(_("Orders"), "orders:list", "order.view"),
+    NavItem(_("Memos"), "orders:memos", "order.view"),
     NavItem(_("Customers"), "customers:list", "customer.view"),
     NavItem(_("Products"), "customers:product_list", "customer.view"),
 ]

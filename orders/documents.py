@@ -27,3 +27,20 @@ def acknowledgement_pdf(order: Order, revision: int) -> bytes:
             "company_en": settings.COMPANY_NAME_EN,
         },
     )
+
+
+def memo_pdf(memo) -> bytes:
+    receipts = list(memo.receipts.select_related("acknowledged_by"))
+    from accounts.roles import Dept
+
+    for receipt in receipts:
+        receipt.label = Dept(receipt.department).label
+    return render_pdf(
+        "orders/pdf/memo.html",
+        {
+            "memo": memo,
+            "receipts": receipts,
+            "company_zh": settings.COMPANY_NAME_ZH,
+            "company_en": settings.COMPANY_NAME_EN,
+        },
+    )

@@ -3,9 +3,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer, DeliveryAddress, Product
+from customers.models import Currency, Customer, DeliveryAddress, Incoterm, Product
 from orders.checklists import item_text
-from orders.models import Order
+from orders.models import ChangeRequest, Order, OrderRevision
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -114,7 +114,7 @@ class LineForm(forms.Form):
         requested = data.get("requested_date")
         if requested is None:
             self.add_error("requested_date", _("Give the requested date."))
-        elif requested < timezone.localdate():
+        elif requested < timezone.localdate() and requested != self.initial.get("requested_date"):
             self.add_error("requested_date", _("The requested date is in the past."))
         return data
 
@@ -186,3 +186,66 @@ class ConfirmationForm(forms.Form):
 
 class ErpForm(forms.Form):
     erp_number = forms.CharField(label=_("SAP order no."), max_length=30)
+
+
+class ChangeForm(forms.Form):
+    """A change or cancellation: the order's content as it should become, with who asked and why."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    kind = forms.ChoiceField(label=_("What"), choices=ChangeRequest.Kind.choices, widget=forms.RadioSelect)
+    origin = forms.ChoiceField(label=_("Requested by"), choices=OrderRevision.Origin.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    customer_po = forms.CharField(label=_("customer PO no."), max_length=60)
+    delivery_address = forms.ModelChoiceField(DeliveryAddress.objects.none(), label=_("delivery address"))
+    payment_terms = forms.CharField(label=_("payment terms"), max_length=100, required=False)
+    currency = forms.ChoiceField(label=_("currency"), choices=Currency.choices)
+    incoterm = forms.ChoiceField(label=_("Incoterms"), choices=[("", "—"), *Incoterm.choices], required=False)
+    packaging = forms.CharField(
+        label=_("packaging requirements"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    labelling = forms.CharField(
+        label=_("labelling requirements"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    inspection = forms.CharField(
+        label=_("inspection requirements"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    other_requirements = forms.CharField(
+        label=_("other requirements"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    HEADER = (
+        "customer_po",
+        "payment_terms",
+        "currency",
+        "incoterm",
+        "packaging",
+        "labelling",
+        "inspection",
+        "other_requirements",
+    )
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["delivery_address"].queryset = DeliveryAddress.objects.filter(customer=order.customer_id)
+        if not self.is_bound:
+            self.initial.update({name: getattr(order, name) for name in self.HEADER})
+            self.initial.update(
+                {"revision": order.revision, "delivery_address": order.delivery_address_id, "kind": "change"}
+            )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == ChangeRequest.Kind.CANCEL:
+            for name in (*self.HEADER, "delivery_address"):
+                self.errors.pop(name, None)  # a cancellation changes nothing else
+        return data
+
+    def header(self) -> dict:
+        values = {name: self.cleaned_data.get(name, "") for name in self.HEADER}
+        values["delivery_address"] = self.cleaned_data["delivery_address"]
+        return values
+
+
+class DecideChangeForm(forms.Form):
+    approve = forms.TypedChoiceField(choices=[("yes", "yes"), ("no", "no")], coerce=lambda v: v == "yes")
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -314,3 +314,82 @@ class Acknowledgement(models.Model):
 
     def __str__(self):
         return f"{self.order} r{self.revision} → {self.recipient}"
+
+
+class ChangeRequest(models.Model):
+    """A change or cancellation (§5.3.1). From the customer it waits for the sales head's confirmation; from
+    our company it applies at once. Applying makes a new revision and an internal memo."""
+
+    class Kind(models.TextChoices):
+        CHANGE = "change", _("Change")
+        CANCEL = "cancel", _("Cancellation")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the sales head's confirmation")
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="change_requests")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    origin = models.CharField(_("requested by"), max_length=10, choices=OrderRevision.Origin.choices)
+    reason = models.TextField(_("reason"))
+    proposed = models.JSONField(_("proposed content"), default=dict, blank=True)
+    base_revision = models.PositiveIntegerField(_("based on revision"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(_("comment"), blank=True)
+    revision = models.PositiveIntegerField(_("resulting revision"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+        ordering = ["order", "requested_at"]
+
+    def __str__(self):
+        return f"{self.order} {self.kind} ({self.status})"
+
+
+class Memo(models.Model):
+    """《内部联络函》: the internal memo that tells the departments concerned about a change or cancellation."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="memos")
+    number = models.CharField(_("memo no."), max_length=24, unique=True)
+    revision = models.PositiveIntegerField(_("revision"))
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("content"))
+    departments = models.JSONField(_("to departments"), default=list)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("internal memo")
+        verbose_name_plural = _("internal memos")
+        ordering = ["-issued_at"]
+
+    def __str__(self):
+        return self.number
+
+
+class MemoReceipt(models.Model):
+    """One department's acknowledgement of a memo; who has not acknowledged is visible."""
+
+    memo = models.ForeignKey(Memo, on_delete=models.CASCADE, related_name="receipts")
+    department = models.CharField(_("department"), max_length=40)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("memo receipt")
+        verbose_name_plural = _("memo receipts")
+        constraints = [models.UniqueConstraint(fields=["memo", "department"], name="memo_receipt_once")]
+        indexes = [models.Index(fields=["department", "acknowledged_at"])]
+
+    def __str__(self):
+        return f"{self.memo} {self.department}"

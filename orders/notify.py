@@ -21,6 +21,9 @@ SUBJECTS = {
     "step": lambda o: _("Order %(number)s waits for your review") % {"number": o.number},
     "objection": lambda o: _("Objection on order %(number)s: settle it with the customer") % {"number": o.number},
     "signoff": lambda o: _("Order %(number)s is ready for your sign-off") % {"number": o.number},
+    "change": lambda o: (
+        _("A change of order %(number)s asked by the customer waits for your confirmation") % {"number": o.number}
+    ),
     "memo": lambda o: _("Internal memo on order %(number)s") % {"number": o.number},
 }
 

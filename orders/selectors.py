@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +13,18 @@ from django.utils.translation import gettext as _
 from accounts.roles import Dept, departments_of, in_dept
 from accounts.work import WorkItem, WorkSection
 from customers.models import Customer, Quotation
-from orders.models import REVIEW_DEPARTMENTS, Acknowledgement, Objection, Order, OrderRevision, ReviewStep, SignOff
+from orders.models import (
+    REVIEW_DEPARTMENTS,
+    Acknowledgement,
+    ChangeRequest,
+    Memo,
+    MemoReceipt,
+    Objection,
+    Order,
+    OrderRevision,
+    ReviewStep,
+    SignOff,
+)
 
 WORK_LIMIT = 20
 
@@ -54,6 +66,8 @@ def order_for_page(number: str) -> Order:
             Prefetch("signoffs", queryset=SignOff.objects.select_related("signed_by")),
             Prefetch("revisions", queryset=OrderRevision.objects.select_related("created_by")),
             Prefetch("acknowledgements", queryset=Acknowledgement.objects.select_related("requested_by")),
+            Prefetch("change_requests", queryset=ChangeRequest.objects.select_related("requested_by", "decided_by")),
+            Prefetch("memos", queryset=Memo.objects.prefetch_related("receipts")),
         )
         .get(number=number)
     )
@@ -69,6 +83,8 @@ class Check:
 
 
 def line_price_checks(order: Order) -> dict[int, Check]:
+    from orders.services import plain_number
+
     """Each line's price against the customer's quotation valid on the order date."""
     on = timezone.localdate(order.created_at) if order.created_at else timezone.localdate()
     quotations = {
@@ -86,7 +102,7 @@ def line_price_checks(order: Order) -> dict[int, Check]:
             checks[line.position] = Check(
                 False,
                 _("quoted %(price)s %(currency)s")
-                % {"price": quotation.unit_price.normalize(), "currency": quotation.currency},
+                % {"price": plain_number(quotation.unit_price), "currency": quotation.currency},
             )
         else:
             checks[line.position] = Check(True, _("matches the quotation"))
@@ -292,6 +308,40 @@ def my_work(user) -> list[WorkSection]:
             for o in orders[:WORK_LIMIT]
         ]
         sections.append(WorkSection(title=_("Orders waiting for your sign-off"), items=items, total=orders.count()))
+    if in_dept(user, Dept.MARKETING_HEAD):
+        changes = (
+            ChangeRequest.objects.filter(status=ChangeRequest.Status.PENDING)
+            .select_related("order__customer")
+            .order_by("requested_at")
+        )
+        items = [
+            WorkItem(
+                label=f"{c.order.number} {c.order.customer.display_name}",
+                url=reverse("orders:detail", args=[c.order.number]) + "#revisions",
+                detail=c.reason[:80],
+            )
+            for c in changes[:WORK_LIMIT]
+        ]
+        sections.append(
+            WorkSection(title=_("Customer changes waiting for your confirmation"), items=items, total=changes.count())
+        )
+    mine = list(departments_of(user))
+    receipts = (
+        MemoReceipt.objects.filter(department__in=mine, acknowledged_at__isnull=True)
+        .select_related("memo__order")
+        .order_by("memo__issued_at")
+    )
+    total = receipts.count()
+    if total or any(d in REVIEW_DEPARTMENTS for d in mine):
+        items = [
+            WorkItem(
+                label=r.memo.subject[:90],
+                url=reverse("orders:memo", args=[r.memo_id]),
+                detail=Dept(r.department).label,
+            )
+            for r in receipts[:WORK_LIMIT]
+        ]
+        sections.append(WorkSection(title=_("Internal memos to acknowledge"), items=items, total=total))
     if in_dept(user, Dept.CS):
         orders = Order.objects.filter(status=Order.Status.SIGNED_OFF).select_related("customer").order_by("updated_at")
         items = [
@@ -302,3 +352,31 @@ def my_work(user) -> list[WorkSection]:
             WorkSection(title=_("Signed-off orders to confirm to the customer"), items=items, total=orders.count())
         )
     return sections
+
+
+def memos_for(departments) -> "models.QuerySet[Memo]":
+    """Memos sent to any of ``departments`` (all memos for the others: everyone may read them)."""
+    pending = MemoReceipt.objects.filter(memo=OuterRef("pk"), acknowledged_at__isnull=True)
+    memos = Memo.objects.select_related("order__customer", "issued_by").annotate(
+        waiting=Count("receipts", filter=Q(receipts__acknowledged_at__isnull=True)),
+        mine_waiting=Exists(pending.filter(department__in=list(departments))),
+    )
+    return memos.order_by("-issued_at", "-pk")
+
+
+def change_rows(revision: OrderRevision, language: str) -> list[dict]:
+    """A revision's changes for display: field label in the reader's language, old and new values."""
+    from orders.memos import FIELD_LABELS, value_text
+
+    rows = []
+    for change in revision.changes:
+        zh, en = FIELD_LABELS.get(change["field"], (change["field"], change["field"]))
+        rows.append(
+            {
+                "line": change["line"],
+                "label": zh if (language or "").startswith("zh") else en,
+                "old": value_text(change["field"], change["old"]),
+                "new": value_text(change["field"], change["new"]),
+            }
+        )
+    return rows

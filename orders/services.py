@@ -22,7 +22,10 @@ from orders.checklists import DEFAULT_CHECKLISTS
 from orders.models import (
     REVIEW_DEPARTMENTS,
     Acknowledgement,
+    ChangeRequest,
     Checklist,
+    Memo,
+    MemoReceipt,
     Objection,
     Order,
     OrderCounter,
@@ -98,7 +101,9 @@ def environmental_note(customer: Customer) -> str:
     return _("Environmental requirements: %(list)s") % {"list": "; ".join(parts)}
 
 
-def _check_lines(lines: list[LineInput], today: date) -> None:
+def _check_lines(lines: list[LineInput], today: date, kept_dates: dict[int, date] | None = None) -> None:
+    """``kept_dates``: on a change, a line may keep the requested date it had even if that date has passed."""
+    kept_dates = kept_dates or {}
     if not lines:
         raise DomainError(_("An order needs at least one line."))
     for number, line in enumerate(lines, 1):
@@ -108,7 +113,9 @@ def _check_lines(lines: list[LineInput], today: date) -> None:
             raise DomainError(_("Line %(n)s: the quantity must be more than zero.") % {"n": number})
         if line.unit_price is None or line.unit_price < 0:
             raise DomainError(_("Line %(n)s: the unit price cannot be negative.") % {"n": number})
-        if line.requested_date is None or line.requested_date < today:
+        if line.requested_date is None or (
+            line.requested_date < today and kept_dates.get(number) != line.requested_date
+        ):
             raise DomainError(_("Line %(n)s: the requested date is in the past.") % {"n": number})
 
 
@@ -180,8 +187,8 @@ def snapshot(order: Order) -> dict:
             "position": line.position,
             "product_id": line.product_id,
             "product": line.product.code,
-            "quantity": str(line.quantity.normalize()),
-            "unit_price": str(line.unit_price.normalize()),
+            "quantity": plain_number(line.quantity),
+            "unit_price": plain_number(line.unit_price),
             "requested_date": line.requested_date.isoformat(),
         }
         for line in order.lines.select_related("product").order_by("position")
@@ -189,9 +196,16 @@ def snapshot(order: Order) -> dict:
     return data
 
 
+def plain_number(value: Decimal) -> str:
+    """1200.000 -> "1200", 1.5000 -> "1.5" (never "1.2E+3")."""
+    from common.templatetags.numbers import num
+
+    return num(value)
+
+
 def _plain(value):
     if isinstance(value, Decimal):
-        return str(value.normalize())
+        return plain_number(value)
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -345,7 +359,10 @@ def objection_settle(*, user, objection: Objection, outcome: str) -> Objection:
         objection.settled_at = timezone.now()
         objection.save()
         old = objection.step
-        if old.revision == order.revision:
+        live = ReviewStep.objects.filter(
+            order=order, department=old.department, status__in=[ReviewStep.Status.OPEN, ReviewStep.Status.SIGNED]
+        )
+        if not live.exists() and order.status != S.CANCELLED:
             ReviewStep.objects.create(
                 order=order, revision=order.revision, department=old.department, checklist=old.checklist
             )
@@ -365,9 +382,8 @@ def _advance(order: Order) -> None:
     """After a signature: when every live step of the revision is signed, the head's sign-off is next."""
     if order.status != S.IN_REVIEW:
         return
-    live = ReviewStep.objects.filter(order=order, revision=order.revision).exclude(
-        status__in=[ReviewStep.Status.SUPERSEDED, ReviewStep.Status.OBJECTED]
-    )
+    # The live step of each department: open, or signed on this or an earlier revision a change did not concern.
+    live = ReviewStep.objects.filter(order=order, status__in=[ReviewStep.Status.OPEN, ReviewStep.Status.SIGNED])
     if live.exists() and not live.exclude(status=ReviewStep.Status.SIGNED).exists():
         order.status = S.AWAITING_SIGNOFF
         order.save(update_fields=["status", "updated_at"])
@@ -527,3 +543,269 @@ def acknowledgement_resend(*, user, ack: Acknowledgement) -> None:
     from orders import tasks
 
     enqueue_on_commit(tasks.send_acknowledgement, ack.pk)
+
+
+# --- Changes and cancellations (§5.3) -----------------------------------------------------------------
+
+# Which departments a change to each part of the order concerns: they review again and get the memo.
+CHANGE_CONCERNS = {
+    "quantity": ("pmc", "marketing"),
+    "requested_date": ("pmc", "marketing"),
+    "unit_price": ("product_group", "marketing"),
+    "product": ("technical", "quality"),
+    "packaging": ("quality",),
+    "labelling": ("quality",),
+    "inspection": ("quality",),
+    "delivery_address_id": ("customer_service", "marketing"),
+    "currency": ("customer_service", "marketing"),
+    "payment_terms": ("customer_service", "marketing"),
+    "incoterm": ("customer_service", "marketing"),
+    "customer_po": ("customer_service",),
+    "other_requirements": ("customer_service",),
+}
+
+CHANGEABLE_STATUSES = (S.IN_REVIEW, S.ON_HOLD, S.AWAITING_SIGNOFF, S.SIGNED_OFF, S.CONFIRMED)
+
+
+def diff_snapshots(old: dict, new: dict) -> list[dict]:
+    """Field-by-field differences: header fields, then lines by position (added, removed, changed)."""
+    changes = []
+    for name in Order.HEADER_FIELDS:
+        if old.get(name) != new.get(name):
+            changes.append({"field": name, "line": None, "old": old.get(name), "new": new.get(name)})
+    old_lines = {line["position"]: line for line in old.get("lines", [])}
+    new_lines = {line["position"]: line for line in new.get("lines", [])}
+    for position in sorted(old_lines.keys() | new_lines.keys()):
+        before, after = old_lines.get(position), new_lines.get(position)
+        if before is None or after is None:
+            # A line added or removed concerns everyone who looks at lines.
+            for field in ("product", "quantity", "unit_price", "requested_date"):
+                changes.append(
+                    {
+                        "field": field,
+                        "line": position,
+                        "old": before and before[field],
+                        "new": after and after[field],
+                    }
+                )
+            continue
+        for field in ("product", "quantity", "unit_price", "requested_date"):
+            if before[field] != after[field]:
+                changes.append({"field": field, "line": position, "old": before[field], "new": after[field]})
+    return changes
+
+
+def concerned_departments(changes: list[dict]) -> list[str]:
+    concerned = {dept for change in changes for dept in CHANGE_CONCERNS.get(change["field"], ())}
+    return [d for d in REVIEW_DEPARTMENTS if d in concerned]
+
+
+def _proposed_content(order: Order, header: dict, lines: list[LineInput]) -> dict:
+    content = {name: _plain(header.get(name, getattr(order, name))) for name in Order.HEADER_FIELDS}
+    content["lines"] = [
+        {
+            "position": number,
+            "product_id": line.product.pk,
+            "product": line.product.code,
+            "quantity": plain_number(Decimal(line.quantity)),
+            "unit_price": plain_number(Decimal(line.unit_price)),
+            "requested_date": line.requested_date.isoformat(),
+        }
+        for number, line in enumerate(lines, 1)
+    ]
+    return content
+
+
+def change_request(
+    *,
+    user,
+    order: Order,
+    revision_seen: int,
+    origin: str,
+    reason: str,
+    kind: str = ChangeRequest.Kind.CHANGE,
+    header: dict | None = None,
+    lines: list[LineInput] | None = None,
+) -> ChangeRequest:
+    """Customer Service records a change or cancellation. From our company it applies at once; from the customer
+    it waits for the sales head's confirmation (§5.3.1)."""
+    require(user, "order.change")
+    if not reason.strip():
+        raise DomainError(_("Say why the order changes."))
+    with transaction.atomic():
+        order = _locked(order)
+        if revision_seen != order.revision:
+            raise DomainError(
+                _("The order has changed since you opened it (now revision %(rev)s). Read it again before signing.")
+                % {"rev": order.revision},
+                code="stale",
+            )
+        if order.status not in CHANGEABLE_STATUSES:
+            raise DomainError(_("Only an order in review or confirmed can be changed or cancelled."), code="state")
+        if order.change_requests.filter(status=ChangeRequest.Status.PENDING).exists():
+            raise DomainError(_("A change of this order is already waiting for the sales head."), code="pending")
+        proposed = {}
+        if kind == ChangeRequest.Kind.CHANGE:
+            header = header or {}
+            lines = lines if lines is not None else []
+            kept = {line.position: line.requested_date for line in order.lines.all()}
+            _check_lines(lines, timezone.localdate(), kept)
+            address = header.get("delivery_address")
+            if address is not None:
+                if address.customer_id != order.customer_id:
+                    raise DomainError(_("The delivery address belongs to another customer."))
+                header["delivery_address_id"] = address.pk
+            proposed = _proposed_content(order, header, lines)
+            if not diff_snapshots(snapshot(order), proposed):
+                raise DomainError(_("Nothing was changed."))
+        request = ChangeRequest.objects.create(
+            order=order,
+            kind=kind,
+            origin=origin,
+            reason=reason.strip(),
+            proposed=proposed,
+            base_revision=order.revision,
+            requested_by=user,
+        )
+        if origin == OrderRevision.Origin.COMPANY:
+            _apply_change(request, order, decided_by=None)
+    if origin == OrderRevision.Origin.CUSTOMER:
+        notify_departments_later(order, ["marketing_head"], "change")
+    request.refresh_from_db()
+    return request
+
+
+def change_decide(*, user, request: ChangeRequest, approve: bool, comment: str = "") -> ChangeRequest:
+    """The sales head confirms (or rejects) a change the customer asked for."""
+    require(user, "order.signoff")
+    if not approve and not comment.strip():
+        raise DomainError(_("Say why the change is rejected."))
+    with transaction.atomic():
+        order = _locked(request.order)
+        request = ChangeRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != ChangeRequest.Status.PENDING:
+            raise DomainError(_("This change was already decided."), code="state")
+        if request.base_revision != order.revision:
+            raise DomainError(_("The order changed after this request was made; record the change again."))
+        request.decided_by = user
+        request.decided_at = timezone.now()
+        request.decision_comment = comment.strip()
+        if approve:
+            request.save()
+            _apply_change(request, order, decided_by=user)
+        else:
+            request.status = ChangeRequest.Status.REJECTED
+            request.save()
+    request.refresh_from_db()
+    return request
+
+
+def _apply_change(request: ChangeRequest, order: Order, decided_by) -> None:
+    """Make the new revision: update the order, re-open exactly the steps the change concerns, write the memo."""
+    user = request.requested_by
+    before = snapshot(order)
+    number = order.revision + 1
+    if request.kind == ChangeRequest.Kind.CANCEL:
+        changes = []
+        departments = list(REVIEW_DEPARTMENTS)
+        order.status = S.CANCELLED
+        ReviewStep.objects.filter(order=order, status=ReviewStep.Status.OPEN).update(
+            status=ReviewStep.Status.SUPERSEDED
+        )
+    else:
+        proposed = request.proposed
+        for name in Order.HEADER_FIELDS:
+            setattr(order, name, proposed[name])
+        existing = {line.position: line for line in order.lines.all()}
+        wanted = {line["position"]: line for line in proposed["lines"]}
+        for position, line in existing.items():
+            if position not in wanted:
+                line.delete()
+        for position, values in wanted.items():
+            line = existing.get(position) or OrderLine(order=order, position=position)
+            line.product_id = values["product_id"]
+            line.quantity = Decimal(values["quantity"])
+            line.unit_price = Decimal(values["unit_price"])
+            requested = date.fromisoformat(values["requested_date"])
+            if line.requested_date != requested or line.product_id != values["product_id"]:
+                line.confirmed_date = None  # PMC confirms again
+            line.requested_date = requested
+            line.save()
+        after = snapshot(order)
+        changes = diff_snapshots(before, after)
+        departments = concerned_departments(changes)
+        # Steps not yet signed move to the new revision as they are; signed steps the change concerns are
+        # superseded (they stay on record) and opened again.
+        ReviewStep.objects.filter(order=order, status=ReviewStep.Status.OPEN).update(revision=number)
+        live = ReviewStep.objects.filter(order=order, status=ReviewStep.Status.SIGNED, department__in=departments)
+        for step in live:
+            step.status = ReviewStep.Status.SUPERSEDED
+            step.save(update_fields=["status"])
+            ReviewStep.objects.create(
+                order=order, revision=number, department=step.department, checklist=current_checklist(step.department)
+            )
+        unsettled = Objection.objects.filter(step__order=order, settled_at__isnull=True).exists()
+        order.status = S.ON_HOLD if unsettled else S.IN_REVIEW
+    order.revision = number
+    order.save()
+    OrderRevision.objects.create(
+        order=order,
+        number=number,
+        kind=request.kind,
+        origin=request.origin,
+        reason=request.reason,
+        snapshot=snapshot(order),
+        changes=changes,
+        created_by=user,
+    )
+    request.status = ChangeRequest.Status.APPLIED
+    request.revision = number
+    request.save(update_fields=["status", "revision"])
+    memo = _memo_for(order, request, changes, departments)
+    if order.status == S.IN_REVIEW:
+        _advance(order)
+        reopened = ReviewStep.objects.filter(order=order, revision=number, status=ReviewStep.Status.OPEN)
+        notify_departments_later(order, list(reopened.values_list("department", flat=True)), "step")
+    notify_departments_later(order, memo.departments, "memo")
+
+
+def _memo_for(order: Order, request: ChangeRequest, changes: list[dict], departments: list[str]) -> Memo:
+    from orders.memos import memo_text
+
+    subject, body = memo_text(order, request, changes)
+    memo = Memo.objects.create(
+        order=order,
+        number=f"NM-{order.number}-{order.revision}",
+        revision=order.revision,
+        subject=subject,
+        body=body,
+        departments=departments,
+        issued_by=request.requested_by,
+    )
+    MemoReceipt.objects.bulk_create(MemoReceipt(memo=memo, department=d) for d in departments)
+    return memo
+
+
+def memo_acknowledge(*, user, memo: Memo, department: str) -> MemoReceipt:
+    if department not in departments_of(user):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    updated = MemoReceipt.objects.filter(memo=memo, department=department, acknowledged_at__isnull=True).update(
+        acknowledged_by=user, acknowledged_at=timezone.now()
+    )
+    receipt = MemoReceipt.objects.filter(memo=memo, department=department).first()
+    if receipt is None:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    if not updated:
+        raise DomainError(_("Your department already acknowledged this memo."))
+    return receipt
+
+
+def notify_departments_later(order: Order, departments, kind: str) -> None:
+    from orders.notify import notify_departments
+
+    if departments:
+        notify_departments(order, departments, kind=kind)

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -13,7 +13,9 @@ from common.errors import DomainError
 from orders import selectors, services
 from orders.checklists import item_text
 from orders.forms import (
+    ChangeForm,
     ConfirmationForm,
+    DecideChangeForm,
     ErpForm,
     LineFormSet,
     ObjectForm,
@@ -22,7 +24,7 @@ from orders.forms import (
     SignForm,
     SignOffForm,
 )
-from orders.models import Acknowledgement, Objection, Order, ReviewStep, VerbalRequirement
+from orders.models import Acknowledgement, ChangeRequest, Memo, Objection, Order, ReviewStep, VerbalRequirement
 from orders.services import LineInput
 
 PAGE_SIZE = 50
@@ -109,7 +111,8 @@ def order_detail(request, number):
     language = translation.get_language()
     mine = departments_of(user)
     steps = list(order.steps.all())
-    current = [s for s in steps if s.revision == order.revision]
+    live_statuses = (ReviewStep.Status.OPEN, ReviewStep.Status.SIGNED)
+    current = [s for s in steps if s.status in live_statuses]
     for step in steps:
         step.label = Dept(step.department).label
         step.overdue = selectors.is_overdue(step)
@@ -131,13 +134,20 @@ def order_detail(request, number):
             "lines": lines,
             "prechecks": selectors.prechecks(order),
             "steps": current,
-            "earlier_steps": [
-                s for s in steps if s.revision != order.revision or s.status == ReviewStep.Status.OBJECTED
-            ],
+            "earlier_steps": [s for s in steps if s.status not in live_statuses],
             "objections": objections,
             "verbal": list(order.verbal_requirements.all()),
             "signoffs": list(order.signoffs.all()),
             "acknowledgements": list(order.acknowledgements.all()),
+            "revisions_shown": [
+                {"revision": r, "changes": selectors.change_rows(r, language)} for r in reversed(order.revisions.all())
+            ],
+            "pending_change": next(
+                (c for c in order.change_requests.all() if c.status == ChangeRequest.Status.PENDING), None
+            ),
+            "change_requests": list(order.change_requests.all()),
+            "memos": list(order.memos.all()),
+            "decide_form": DecideChangeForm(),
             "revisions": list(order.revisions.all()),
             "timeline": selectors.timeline(order),
             "can": {
@@ -146,6 +156,8 @@ def order_detail(request, number):
                 "signoff": can(user, "order.signoff") and order.status == Order.Status.AWAITING_SIGNOFF,
                 "confirm": can(user, "order.confirm") and order.status == Order.Status.SIGNED_OFF,
                 "resend": can(user, "order.confirm"),
+                "change": can(user, "order.change") and order.status in services.CHANGEABLE_STATUSES,
+                "decide": can(user, "order.signoff"),
             },
             "settle_form": SettleForm(),
             "signoff_form": SignOffForm(initial={"revision": order.revision}),
@@ -339,3 +351,127 @@ def acknowledgement_pdf(request, pk):
     return FileResponse(
         ack.pdf.open("rb"), content_type="application/pdf", filename=f"{ack.order.number}-r{ack.revision}.pdf"
     )
+
+
+# --- Changes, cancellations and memos (§5.3) -----------------------------------------------------------
+
+
+@login_required
+def order_change(request, number):
+    require(request.user, "order.change")
+    order = get_object_or_404(Order.objects.select_related("customer"), number=number)
+    current = list(order.lines.select_related("product").order_by("position"))
+    initial = [
+        {
+            "product": line.product,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "requested_date": line.requested_date,
+        }
+        for line in current
+    ]
+    form = ChangeForm(request.POST or None, order=order)
+    lines = LineFormSet(request.POST or None, prefix="lines", initial=initial)
+    cancelling = request.method == "POST" and request.POST.get("kind") == ChangeRequest.Kind.CANCEL
+    if request.method == "POST" and form.is_valid() and (cancelling or lines.is_valid()):
+        data = form.cleaned_data
+        try:
+            change = services.change_request(
+                user=request.user,
+                order=order,
+                revision_seen=data["revision"],
+                origin=data["origin"],
+                reason=data["reason"],
+                kind=data["kind"],
+                header=None if cancelling else form.header(),
+                lines=None
+                if cancelling
+                else [
+                    LineInput(
+                        f.cleaned_data["product"],
+                        f.cleaned_data["quantity"],
+                        f.cleaned_data["unit_price"],
+                        f.cleaned_data["requested_date"],
+                    )
+                    for f in lines.forms
+                    if f.cleaned_data.get("product")
+                ],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            if change.status == ChangeRequest.Status.PENDING:
+                message = _("Recorded; the change waits for the sales head's confirmation.")
+            else:
+                message = _("Applied as revision %(rev)s; the departments concerned have the memo.") % {
+                    "rev": change.revision
+                }
+            return _done(request, order, message, "#revisions")
+    return render(request, "orders/change_form.html", {"order": order, "form": form, "lines": lines})
+
+
+@login_required
+@require_POST
+def change_decide(request, pk):
+    require(request.user, "order.signoff")
+    change = get_object_or_404(ChangeRequest.objects.select_related("order"), pk=pk)
+    form = DecideChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The form was incomplete. Reload the page and try again."))
+        return redirect(change.order.get_absolute_url())
+    try:
+        services.change_decide(
+            user=request.user,
+            request=change,
+            approve=form.cleaned_data["approve"],
+            comment=form.cleaned_data["comment"],
+        )
+    except DomainError as error:
+        return _refused(request, change.order, error)
+    return _done(request, change.order, _("Decision recorded."), "#revisions")
+
+
+@login_required
+def memo_list(request):
+    require(request.user, "order.view")
+    mine = departments_of(request.user)
+    memos = selectors.memos_for(mine)
+    page = Paginator(memos, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "orders/memo_list.html", {"page": page, "mine": mine})
+
+
+@login_required
+def memo_detail(request, pk):
+    require(request.user, "order.view")
+    memo = get_object_or_404(Memo.objects.select_related("order__customer", "issued_by"), pk=pk)
+    receipts = list(memo.receipts.select_related("acknowledged_by"))
+    mine = departments_of(request.user)
+    for receipt in receipts:
+        receipt.label = Dept(receipt.department).label
+        receipt.can_acknowledge = receipt.department in mine and receipt.acknowledged_at is None
+    return render(request, "orders/memo_detail.html", {"memo": memo, "receipts": receipts})
+
+
+@login_required
+@require_POST
+def memo_acknowledge(request, pk):
+    require(request.user, "order.view")
+    memo = get_object_or_404(Memo, pk=pk)
+    try:
+        services.memo_acknowledge(user=request.user, memo=memo, department=request.POST.get("department", ""))
+    except DomainError as error:
+        messages.info(request, error.message)
+    else:
+        messages.success(request, _("Acknowledged."))
+    return redirect("orders:memo", memo.pk)
+
+
+@login_required
+def memo_pdf(request, pk):
+    require(request.user, "order.view")
+    memo = get_object_or_404(Memo.objects.select_related("order__customer", "issued_by"), pk=pk)
+    from orders.documents import memo_pdf as render_memo
+
+    response = HttpResponse(render_memo(memo), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{memo.number}.pdf"'
+    return response
