@@ -1,7 +1,7 @@
 """Customer master data (§5.1, §5.2.2, §5.10)."""
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -71,7 +71,14 @@ class Customer(models.Model):
     incoterm = models.CharField(_("Incoterms"), max_length=3, choices=Incoterm.choices, blank=True)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
     tax_rate = models.DecimalField(
-        _("tax rate (%)"), max_digits=5, decimal_places=2, default=13, help_text=_("VAT in percent, e.g. 13.")
+        _("tax rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=13,
+        help_text=_("VAT in percent, e.g. 13."),
+        # The same range as the check constraint, as field validators: forms and imports report it per field
+        # without the query a constraint check costs.
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     marketing_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -56,13 +56,21 @@ def test_importing_the_same_file_again_changes_nothing():
     assert counts() + (Contact.history.count(), DeliveryAddress.history.count()) == before
 
 
-def test_it_updates_a_customer_and_its_first_contact_by_code():
+def test_it_updates_a_customer_and_its_first_contact_by_code(users):
     customer_import(data=xlsx([row("C-0001")]), dry_run=False)
-    report = customer_import(data=xlsx([row("C-0001", name_zh="新名字", contact_phone="0769-1234")]), dry_run=False)
+    before = Customer.objects.get(code="C-0001").updated_at
+    report = customer_import(
+        data=xlsx([row("C-0001", name_zh="新名字", contact_phone="0769-1234")]), dry_run=False, user=users["admin"]
+    )
     assert [r.status for r in report.rows] == ["update"]
     customer = Customer.objects.get(code="C-0001")
     assert customer.name_zh == "新名字"
     assert customer.contacts.get().phone == "0769-1234"
+    # Written in bulk, but still a change like any other: a newer updated_at (stale edit forms are refused) and
+    # history rows naming who imported it.
+    assert customer.updated_at > before
+    assert customer.history.first().history_user == users["admin"] and customer.history.count() == 2
+    assert customer.contacts.get().history.first().history_user == users["admin"]
 
 
 def test_a_changed_contact_alone_makes_the_row_an_update():
@@ -209,6 +217,23 @@ def test_it_refuses_formulas_and_cells_starting_with_equals_without_evaluating_t
     errors = row_errors([row("C-0001", name_en='=HYPERLINK("http://evil")'), row("C-0002", contact_phone="=1+1")])
     assert "cell C2" in errors[2][0]
     assert "cell T3" in errors[3][0]
+
+
+def test_text_cells_starting_with_equals_are_refused_in_a_file_without_formulas():
+    """Text (not a formula) that starts with '=' is read by the fast reader; it is refused all the same."""
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx([row("C-0001"), row("C-0002")])))
+    cell = workbook.active["C3"]
+    cell.value = "=cmd|' /C calc'!A0"
+    cell.data_type = "s"  # stored as a string: no <f> element in the sheet
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    report = customer_import(data=buffer.getvalue(), dry_run=False)
+    assert not report.committed and "cell C3" in report.rows[1].errors[0]
+    assert not Customer.objects.exists()
 
 
 def test_it_refuses_an_unknown_user_name():
