@@ -473,16 +473,37 @@ def _snapshot():
     counts = {m.__name__: m.objects.count() for m in models}
     counts["evaluations"] = sorted(CustomerEvaluation.objects.values_list("customer__code", "version", "status"))
     counts["history"] = Customer.history.count()
+    from orders.models import Acknowledgement, Memo, Order, ReviewStep
+
+    counts["orders"] = sorted(Order.objects.values_list("customer_po", "status", "revision"))
+    counts["steps"] = ReviewStep.objects.count()
+    counts["memos"] = Memo.objects.count()
+    counts["acknowledgements"] = Acknowledgement.objects.count()
     return counts
 
 
-def test_seed_demo_gives_a_lived_in_app_and_running_it_again_changes_nothing(settings):
+def test_seed_demo_gives_a_lived_in_app_and_running_it_again_changes_nothing(
+    settings, django_capture_on_commit_callbacks
+):
     settings.DEMO_MODE = True
-    call_command("seed_demo", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):  # the acknowledgements are sent after commit
+        call_command("seed_demo", stdout=io.StringIO())
     first = _snapshot()
     assert first["Customer"] >= 30 and first["Quotation"] > 0 and first["EnvironmentalRequirement"] > 0
     statuses = {status for _code, _v, status in first["evaluations"]}
     assert statuses == {"draft", "submitted", "returned", "approved", "superseded"}
     assert Customer.objects.exclude(name_zh="").exists() and Customer.objects.filter(name_zh="").exists()
+    # Orders at every stage of the review, so a new user sees a lived-in app.
+    order_statuses = {status for _po, status, _rev in first["orders"]}
+    assert order_statuses == {
+        "draft",
+        "in_review",
+        "on_hold",
+        "awaiting_signoff",
+        "signed_off",
+        "confirmed",
+        "cancelled",
+    }
+    assert any(rev > 1 for _po, _status, rev in first["orders"]) and first["memos"] and first["acknowledgements"]
     call_command("seed_demo", stdout=io.StringIO())
     assert _snapshot() == first
