@@ -81,7 +81,11 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "-created_at"]), models.Index(fields=["customer", "-created_at"])]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="order_newest_first"),
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["customer", "-created_at"]),
+        ]
 
     def __str__(self):
         return self.number

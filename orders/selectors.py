@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,9 +30,15 @@ WORK_LIMIT = 20
 
 
 def order_list(*, status: str = "", q: str = "", customer: str = ""):
-    orders = Order.objects.select_related("customer").annotate(
-        open_steps=Count("steps", filter=Q(steps__status=ReviewStep.Status.OPEN))
+    # A correlated subquery, evaluated for the page's rows only (a COUNT over a join would group every order).
+    open_steps = (
+        ReviewStep.objects.filter(order=OuterRef("pk"), status=ReviewStep.Status.OPEN)
+        .order_by()
+        .values("order")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    orders = Order.objects.select_related("customer").annotate(open_steps=Subquery(open_steps))
     if status:
         orders = orders.filter(status=status)
     if customer:
