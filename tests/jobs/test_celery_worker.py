@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from customers.importing import import_job_confirm, import_job_create, import_job_send
 from customers.models import Customer, ImportJob
 from tests.customers.workbooks import row, xlsx
+from tests.orders.conftest import TODAY, customer, products  # noqa: F401 - fixtures
 
 pytestmark = [
     pytest.mark.celery_worker,
@@ -75,3 +76,32 @@ def test_a_bad_file_fails_in_the_worker_and_writes_nothing(worker, users):
 def test_healthz_reports_the_real_queue_as_ok(client):
     body = client.get("/healthz").json()
     assert body["queue"] == "ok"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_acknowledgement_is_made_and_mailed_by_the_worker(worker, users, customer, products, mailoutbox):  # noqa: F811
+    from orders import services
+    from orders.models import Acknowledgement
+    from tests.orders.conftest import REVIEWERS, sign
+
+    order = services.order_create(
+        user=users["cs"],
+        customer=customer,
+        customer_po="PO-W-1",
+        delivery_address=customer.addresses.get(),
+        lines=[services.LineInput(products["lamp"], 100, products["lamp"].quotations.get().unit_price, TODAY)],
+    )
+    services.order_submit(user=users["cs"], order=order)
+    for reviewer in REVIEWERS:
+        sign(users, order, reviewer)
+    services.head_signoff(user=users["head"], order=order, revision_seen=1)
+    ack = services.order_confirm(user=users["cs"], order=order, revision_seen=1)  # queued after commit
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ack.refresh_from_db()
+        if ack.status != Acknowledgement.Status.QUEUED:
+            break
+        time.sleep(0.2)
+    assert ack.status == Acknowledgement.Status.SENT, ack.error
+    assert any(m.to == ["zhang@hongda.example"] and m.attachments for m in mailoutbox)
