@@ -195,3 +195,25 @@ def test_an_edited_checklist_is_a_new_version_and_open_steps_keep_theirs(submitt
     assert services.current_checklist("quality") == new
     with pytest.raises(PermissionDenied):
         services.checklist_save(user=users["qa"], department="quality", items=items)
+
+
+def test_steps_waiting_longer_than_the_working_days_are_overdue(submitted, settings, client_for):
+    from datetime import date, datetime
+
+    from django.utils import timezone
+
+    from orders.selectors import is_overdue, working_days_between
+
+    assert working_days_between(date(2026, 11, 20), date(2026, 11, 24)) == 2  # Fri -> Tue: Mon, Tue
+    settings.REVIEW_OVERDUE_WORKING_DAYS = 2
+    step = ReviewStep.objects.get(order=submitted, department="quality")
+    opened_friday = timezone.make_aware(datetime(2026, 11, 20, 9, 0))
+    ReviewStep.objects.filter(pk=step.pk).update(opened_at=opened_friday)
+    step.refresh_from_db()
+    assert not is_overdue(step, today=date(2026, 11, 24))  # two working days: not yet
+    assert is_overdue(step, today=date(2026, 11, 25))
+    ReviewStep.objects.filter(order=submitted).update(opened_at=opened_friday - timedelta(days=30))
+    page = client_for("qa").get(f"/orders/{submitted.number}/").content.decode()
+    assert "overdue" in page
+    work = client_for("qa").get("/work/").content.decode()
+    assert "overdue" in work.lower()
