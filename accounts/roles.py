@@ -35,6 +35,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "product.edit": frozenset({Dept.MARKETING, Dept.TECH, Dept.ADMIN}),
     "quotation.edit": frozenset({Dept.MARKETING}),
     "envreq.edit": frozenset({Dept.QA}),
+    "quality_problem.edit": frozenset({Dept.QA}),
     "evaluation.edit": frozenset({Dept.MARKETING}),
     "evaluation.decide": frozenset({Dept.MARKETING_HEAD}),
     "evaluation.file": frozenset({Dept.CS}),

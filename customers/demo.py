@@ -18,6 +18,7 @@ from customers.models import (
     DeliveryAddress,
     EnvironmentalRequirement,
     Product,
+    QualityProblem,
 )
 
 # code, Chinese name, English name, kind, trade, city
@@ -95,6 +96,7 @@ def seed(users: dict | None = None) -> None:
         _environment(rng, users, customer, today)
         _log(rng, users, customer, today)
         _evaluation(users, customer, index)
+        _quality(users, customer, index, products, today)
 
 
 def _products(users) -> list[Product]:
@@ -270,3 +272,27 @@ def _evaluation(users, customer, index) -> None:
         second = services.evaluation_submit(user=marketing, evaluation=second)
         second = services.evaluation_approve(user=head, evaluation=second, comment="同意更新。")
         services.evaluation_file(user=cs, evaluation=second)
+
+
+def _quality(users, customer, index, products, today) -> None:
+    """A few customers with earlier quality problems, fixed or still open (seen by Quality on new orders)."""
+    if index % 5 != 1:
+        return
+    problem = services.quality_problem_add(
+        user=users["qa"],
+        problem=QualityProblem(
+            customer=customer,
+            reported_on=today - timedelta(days=90 + index),
+            product=products[index % len(products)],
+            description=["外观刮花,客户来料检验退货 200 PCS", "尺寸超差 0.2 mm,装配不良", "包装破损,运输中压坏"][
+                index % 3
+            ],
+        ),
+    )
+    if index % 2:
+        services.quality_problem_fix(
+            user=users["qa"],
+            problem=problem,
+            corrective_action="增加包装隔板并修模",
+            fixed_on=today - timedelta(days=30),
+        )

@@ -14,6 +14,7 @@ from customers.models import (
     DeliveryAddress,
     EnvironmentalRequirement,
     Product,
+    QualityProblem,
     Quotation,
 )
 
@@ -238,3 +239,15 @@ class CommunicationForm(forms.ModelForm):
         if data.get("follow_up_due") and not data.get("follow_up"):
             self.add_error("follow_up", _("Say what must be followed up."))
         return data
+
+
+class QualityProblemForm(forms.ModelForm):
+    class Meta:
+        model = QualityProblem
+        fields = ["reported_on", "product", "description"]
+        widgets = {"reported_on": DATE, "description": forms.Textarea(attrs={"rows": 2})}
+
+
+class QualityFixForm(forms.Form):
+    corrective_action = forms.CharField(label=_("corrective action"), widget=forms.Textarea(attrs={"rows": 2}))
+    fixed_on = forms.DateField(label=_("fixed on"), widget=DATE)

@@ -415,6 +415,39 @@ class CustomerEvaluation(models.Model):
         return self.status in self.LOCKED_STATUSES
 
 
+class QualityProblem(models.Model):
+    """A quality problem in goods made for the customer (历史做货之品质异常), kept by Quality. Reviewers of the
+    customer's next orders see the open ones (§5.2.4.5: earlier problems fixed?)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        FIXED = "fixed", _("Fixed")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="quality_problems", verbose_name=_("customer")
+    )
+    reported_on = models.DateField(_("reported on"))
+    product = models.ForeignKey(
+        "Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("product")
+    )
+    description = models.TextField(_("problem"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    corrective_action = models.TextField(_("corrective action"), blank=True)
+    fixed_on = models.DateField(_("fixed on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("quality problem")
+        verbose_name_plural = _("quality problems")
+        ordering = ["-reported_on", "-pk"]
+
+    def __str__(self):
+        return self.description[:60]
+
+
 class CommunicationLog(models.Model):
     """§5.10.1: what Marketing and Customer Service discussed with the customer."""
 

@@ -13,6 +13,7 @@ from customers.models import (
     Customer,
     CustomerEvaluation,
     EnvironmentalRequirement,
+    QualityProblem,
     Quotation,
 )
 
@@ -241,3 +242,27 @@ def evaluation_file(*, user, evaluation: CustomerEvaluation) -> CustomerEvaluati
         evaluation.filed_at = timezone.now()
         evaluation.save(update_fields=["filed_by", "filed_at"])
     return evaluation
+
+
+# --- Quality problems (Quality) ----------------------------------------------------------------------
+
+
+def quality_problem_add(*, user, problem: QualityProblem) -> QualityProblem:
+    require(user, "quality_problem.edit")
+    problem.recorded_by = user
+    problem.status = QualityProblem.Status.OPEN
+    problem.save()
+    return problem
+
+
+def quality_problem_fix(*, user, problem: QualityProblem, corrective_action: str, fixed_on: date) -> QualityProblem:
+    require(user, "quality_problem.edit")
+    if not corrective_action.strip():
+        raise DomainError(_("Say what was done to fix it."))
+    updated = QualityProblem.objects.filter(pk=problem.pk, status=QualityProblem.Status.OPEN).update(
+        status=QualityProblem.Status.FIXED, corrective_action=corrective_action.strip(), fixed_on=fixed_on
+    )
+    if not updated:
+        raise DomainError(_("This problem is already marked fixed."))
+    problem.refresh_from_db()
+    return problem

@@ -21,7 +21,9 @@ urlpatterns = [
         )
         for action in views.EVALUATION_ACTIONS
     ],
+    path("quality/<int:pk>/fix/", views.quality_problem_fix, name="quality_fix"),
     path("<str:code>/", views.customer_detail, name="detail"),
+    path("<str:code>/quality/", views.quality_problem_add, name="quality_add"),
     path("<str:code>/edit/", views.customer_edit, name="edit"),
     path("<str:code>/quotations/", views.quotation_add, name="quotation_add"),
     path("<str:code>/environment/new/", views.envreq_edit, name="envreq_create"),

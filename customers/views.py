@@ -19,6 +19,8 @@ from customers.forms import (
     EnvironmentalRequirementForm,
     EvaluationForm,
     ProductForm,
+    QualityFixForm,
+    QualityProblemForm,
     QuotationEndForm,
     QuotationForm,
 )
@@ -28,6 +30,7 @@ from customers.models import (
     CustomerEvaluation,
     EnvironmentalRequirement,
     Product,
+    QualityProblem,
     Quotation,
 )
 from customers.selectors import customer_history, customer_list
@@ -88,6 +91,9 @@ def customer_detail(request, code):
             "quotations": quotations,
             "requirements": customer.environmental_requirements.select_related("recorded_by"),
             "log": customer.communications.select_related("user", "contact")[:100],
+            "quality_problems": customer.quality_problems.select_related("product", "recorded_by"),
+            "quality_form": QualityProblemForm(initial={"reported_on": today}),
+            "fix_form": QualityFixForm(initial={"fixed_on": today}),
             "history": customer_history(customer),
             "today": today,
             "can": {
@@ -96,6 +102,7 @@ def customer_detail(request, code):
                 "envreq": can(user, "envreq.edit"),
                 "evaluate": can(user, "evaluation.edit"),
                 "log": can(user, "commlog.add"),
+                "quality": can(user, "quality_problem.edit"),
             },
             "quotation_form": QuotationForm(customer=customer),
             "log_form": CommunicationForm(customer=customer, initial={"date": today}),
@@ -384,3 +391,43 @@ def _evaluation_action(request, pk, action):
 @require_POST
 def evaluation_action(request, pk, action):
     return _evaluation_action(request, pk, action)
+
+
+# --- Quality problems (Quality) --------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def quality_problem_add(request, code):
+    customer = _customer_for(request.user, code, "quality_problem.edit")
+    form = QualityProblemForm(request.POST)
+    if form.is_valid():
+        problem = form.save(commit=False)
+        problem.customer = customer
+        services.quality_problem_add(user=request.user, problem=problem)
+        messages.success(request, _("Quality problem recorded."))
+        return redirect(customer_url(customer, "quality"))
+    return render(
+        request, "customers/simple_form.html", {"form": form, "customer": customer, "title": _("Quality problem")}
+    )
+
+
+@login_required
+@require_POST
+def quality_problem_fix(request, pk):
+    require(request.user, "quality_problem.edit")
+    problem = get_object_or_404(QualityProblem.objects.select_related("customer"), pk=pk)
+    form = QualityFixForm(request.POST)
+    if form.is_valid():
+        try:
+            services.quality_problem_fix(user=request.user, problem=problem, **form.cleaned_data)
+        except DomainError as error:
+            messages.info(request, error.message)
+        else:
+            messages.success(request, _("Marked fixed."))
+        return redirect(customer_url(problem.customer, "quality"))
+    return render(
+        request,
+        "customers/simple_form.html",
+        {"form": form, "customer": problem.customer, "title": _("Mark the problem fixed")},
+    )

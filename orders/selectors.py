@@ -63,6 +63,7 @@ def order_for_page(number: str) -> Order:
             "lines__product",
             "verbal_requirements",
             "customer__environmental_requirements",
+            "customer__quality_problems",
             Prefetch(
                 "steps",
                 queryset=ReviewStep.objects.select_related("signed_by", "checklist", "objection__settled_by").order_by(
@@ -169,6 +170,17 @@ def prechecks(order: Order) -> list[Check]:
                 % {"n": len(unconfirmed)},
             )
         )
+    problems = list(customer.quality_problems.all())
+    if problems:
+        still_open = [p for p in problems if p.status == p.Status.OPEN]
+        if still_open:
+            text = _("For Quality: %(n)s earlier quality problem(s) still open: %(list)s") % {
+                "n": len(still_open),
+                "list": "; ".join(p.description[:60] for p in still_open[:3]),
+            }
+        else:
+            text = _("For Quality: all %(n)s earlier quality problem(s) are fixed.") % {"n": len(problems)}
+        checks.append(Check(not still_open, text))
     if customer.trade != Customer.Trade.DOMESTIC:
         present = bool(customer.customs_code) and (
             customer.trade != Customer.Trade.TRANSFER or bool(customer.customs_handbook)

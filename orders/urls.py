@@ -20,6 +20,7 @@ urlpatterns = [
     path("memos/<int:pk>/pdf/", views.memo_pdf, name="memo_pdf"),
     path("<str:number>/", views.order_detail, name="detail"),
     path("<str:number>/change/", views.order_change, name="change"),
+    path("<str:number>/r<int:revision>/", views.order_revision, name="revision"),
     path("<str:number>/confirm/", views.order_confirm, name="confirm"),
     path("<str:number>/submit/", views.order_submit, name="submit"),
     path("<str:number>/signoff/", views.head_signoff, name="signoff"),

@@ -24,7 +24,16 @@ from orders.forms import (
     SignForm,
     SignOffForm,
 )
-from orders.models import Acknowledgement, ChangeRequest, Memo, Objection, Order, ReviewStep, VerbalRequirement
+from orders.models import (
+    Acknowledgement,
+    ChangeRequest,
+    Memo,
+    Objection,
+    Order,
+    OrderRevision,
+    ReviewStep,
+    VerbalRequirement,
+)
 from orders.services import LineInput
 
 PAGE_SIZE = 50
@@ -475,3 +484,41 @@ def memo_pdf(request, pk):
     response = HttpResponse(render_memo(memo), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{memo.number}.pdf"'
     return response
+
+
+@login_required
+def order_revision(request, number, revision):
+    """An earlier (or the current) revision as it was submitted, with the signatures given on it."""
+    require(request.user, "order.view")
+    order = get_object_or_404(Order.objects.select_related("customer"), number=number)
+    shown = get_object_or_404(OrderRevision.objects.select_related("created_by"), order=order, number=revision)
+    from customers.models import DeliveryAddress, Product
+
+    content = shown.snapshot
+    products = Product.objects.in_bulk([line["product_id"] for line in content.get("lines", [])])
+    lines = [dict(line, product_obj=products.get(line["product_id"])) for line in content.get("lines", [])]
+    address = DeliveryAddress.objects.filter(pk=content.get("delivery_address_id")).first()
+    language = translation.get_language()
+    steps = list(
+        ReviewStep.objects.filter(order=order, revision=revision)
+        .exclude(status=ReviewStep.Status.OPEN)
+        .select_related("signed_by", "checklist")
+    )
+    for step in steps:
+        step.label = Dept(step.department).label
+        answers = {a["key"]: a["yes"] for a in step.answers}
+        step.items = [(item_text(i, language), answers.get(i["key"])) for i in step.checklist.items]
+    return render(
+        request,
+        "orders/order_revision.html",
+        {
+            "order": order,
+            "shown": shown,
+            "content": content,
+            "lines": lines,
+            "address": address,
+            "steps": steps,
+            "signoffs": list(order.signoffs.filter(revision=revision).select_related("signed_by")),
+            "changes": selectors.change_rows(shown, language),
+        },
+    )

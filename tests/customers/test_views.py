@@ -21,6 +21,7 @@ from customers.models import (
     DeliveryAddress,
     EnvironmentalRequirement,
     Product,
+    QualityProblem,
     Quotation,
 )
 from tests.conftest import ROLE_USERS
@@ -60,7 +61,11 @@ def world(users):
     submitted = _evaluation(users, customer, "submitted")
     approved = _evaluation(users, other, "approved")
     draft = _evaluation(users, third, "draft")
+    problem = services.quality_problem_add(
+        user=users["qa"], problem=QualityProblem(customer=customer, reported_on=TODAY, description="批锋")
+    )
     return {
+        "problem": problem,
         "customer": customer,
         "product": product,
         "quotation": quotation,
@@ -160,6 +165,20 @@ ENDPOINTS = [
         {},
     ),
     ("import (admin)", "get", lambda w: reverse("admin:customers_customer_import"), "customer.import", None),
+    (
+        "quality problem add",
+        "post",
+        lambda w: reverse("customers:quality_add", args=["C-0001"]),
+        "quality_problem.edit",
+        {},
+    ),
+    (
+        "quality problem fix",
+        "post",
+        lambda w: reverse("customers:quality_fix", args=[w["problem"].pk]),
+        "quality_problem.edit",
+        {},
+    ),
 ]
 
 
@@ -507,3 +526,23 @@ def test_seed_demo_gives_a_lived_in_app_and_running_it_again_changes_nothing(
     assert any(rev > 1 for _po, _status, rev in first["orders"]) and first["memos"] and first["acknowledgements"]
     call_command("seed_demo", stdout=io.StringIO())
     assert _snapshot() == first
+
+
+def test_quality_records_a_problem_and_marks_it_fixed(client_for, world):
+    qa = client_for("qa")
+    qa.post(
+        reverse("customers:quality_add", args=["C-0001"]),
+        {"reported_on": TODAY.isoformat(), "description": "外观刮花,客户投诉", "product": world["product"].pk},
+    )
+    problem = QualityProblem.objects.get(description="外观刮花,客户投诉")
+    assert problem.status == "open" and problem.recorded_by.username == "qa"
+    response = qa.post(reverse("customers:quality_fix", args=[problem.pk]), {"corrective_action": "", "fixed_on": ""})
+    assert response.status_code == 200  # the form again, with the reasons
+    qa.post(
+        reverse("customers:quality_fix", args=[problem.pk]),
+        {"corrective_action": "增加包装隔板", "fixed_on": TODAY.isoformat()},
+    )
+    problem.refresh_from_db()
+    assert problem.status == "fixed" and problem.corrective_action == "增加包装隔板"
+    page = client_for("cs").get(reverse("customers:detail", args=["C-0001"])).content.decode()
+    assert "外观刮花" in page and "增加包装隔板" in page

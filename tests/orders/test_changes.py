@@ -342,3 +342,17 @@ def test_change_actions_by_role(client, users, confirmed):
             assert status < 500
             assert (status != 403) == (dept in MATRIX[capability]), (url, role, status)
             client.logout()
+
+
+def test_an_earlier_revision_stays_readable_with_its_signatures(client_for, confirmed, users):
+    company_change(users, confirmed, line_changes={1: {"quantity": Decimal("1200")}})
+    page = client_for("warehouse").get(reverse("orders:revision", args=[confirmed.number, 1])).content.decode()
+    lines = page[page.index('data-testid="revision-lines"') :]
+    assert ">1000<" in lines and "1200" not in lines  # the quantities as they were
+    signatures = page[page.index('data-testid="revision-steps"') :]
+    assert "PMC" in signatures
+    assert "Re-opened by a change" in signatures
+    assert "Marketing head's sign-off" in signatures
+    assert "earlier revision" in page
+    current = client_for("warehouse").get(reverse("orders:revision", args=[confirmed.number, 2])).content.decode()
+    assert "1200" in current and "earlier revision" not in current

@@ -287,3 +287,21 @@ def test_the_order_page_queries_do_not_grow_with_lines_and_steps(client_for, sub
     with CaptureQueriesContext(connection) as after:
         client.get(submitted.get_absolute_url())
     assert len(after) <= len(before) + 2
+
+
+def test_quality_sees_the_customers_open_quality_problems_beside_the_checklist(client_for, submitted, users):
+    from customers import services as customer_services
+    from customers.models import QualityProblem
+
+    page = client_for("qa").get(submitted.get_absolute_url()).content.decode()
+    assert "earlier quality problem(s)" not in page  # none recorded: nothing to say
+    problem = customer_services.quality_problem_add(
+        user=users["qa"],
+        problem=QualityProblem(customer=submitted.customer, reported_on=TODAY, description="上批灯罩有缩水"),
+    )
+    page = client_for("qa").get(submitted.get_absolute_url()).content.decode()
+    checks = page[page.index('data-testid="prechecks"') :]
+    assert "1 earlier quality problem(s) still open" in checks and "上批灯罩有缩水" in checks
+    customer_services.quality_problem_fix(user=users["qa"], problem=problem, corrective_action="改模", fixed_on=TODAY)
+    page = client_for("qa").get(submitted.get_absolute_url()).content.decode()
+    assert "all 1 earlier quality problem(s) are fixed" in page
