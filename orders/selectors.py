@@ -116,6 +116,17 @@ def line_price_checks(order: Order) -> dict[int, Check]:
     return checks
 
 
+def _standard_named(requirement, text: str) -> bool:
+    """The requirement's standard is named in ``text``, in whichever language the note was written."""
+    from django.utils import translation
+
+    names = set()
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            names.add(str(requirement.get_standard_display()))
+    return any(name in text for name in names)
+
+
 def prechecks(order: Order) -> list[Check]:
     customer: Customer = order.customer
     checks = []
@@ -152,7 +163,7 @@ def prechecks(order: Order) -> list[Check]:
     )
     requirements = list(customer.environmental_requirements.all())
     if requirements:
-        noted = all(r.get_standard_display() in order.packaging for r in requirements)
+        noted = all(_standard_named(r, order.packaging) for r in requirements)
         checks.append(
             Check(
                 noted,

@@ -305,3 +305,20 @@ def test_quality_sees_the_customers_open_quality_problems_beside_the_checklist(c
     customer_services.quality_problem_fix(user=users["qa"], problem=problem, corrective_action="改模", fixed_on=TODAY)
     page = client_for("qa").get(submitted.get_absolute_url()).content.decode()
     assert "all 1 earlier quality problem(s) are fixed" in page
+
+
+def test_the_environmental_note_counts_as_noted_in_either_language(client_for, customer, products, users):
+    """The note is written in the language of whoever entered the order; the check must find it either way."""
+    from customers import services as customer_services
+    from customers.models import EnvironmentalRequirement
+
+    customer_services.envreq_save(
+        user=users["qa"], requirement=EnvironmentalRequirement(customer=customer, standard="halogen_free")
+    )
+    users["cs"].language = "zh-hans"  # Customer Service works in Chinese: the note is written in Chinese
+    users["cs"].save()
+    client_for("cs").post(reverse("orders:create"), order_post(customer, products))
+    order = Order.objects.get()
+    assert "无卤" in order.packaging
+    page = client_for("qa").get(order.get_absolute_url()).content.decode()
+    assert "Environmental requirements noted in the packaging requirements." in page
