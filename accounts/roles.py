@@ -49,6 +49,13 @@ MATRIX: dict[str, frozenset[str]] = {
     "order.confirm": frozenset({Dept.CS}),
     "order.change": frozenset({Dept.CS}),
     "checklist.edit": frozenset({Dept.ADMIN}),
+    # Delivery (§5.4 to §5.9).
+    "delivery.view": ALL,
+    "delivery.edit": frozenset({Dept.CS}),  # batches, delivery notes, sign-back, returns, at-risk outcomes
+    "progress.edit": frozenset({Dept.PMC}),  # production progress and delay reports
+    "carrier.edit": frozenset({Dept.CS, Dept.ADMIN}),
+    "return.memo": frozenset({Dept.QA}),
+    "sheet.send": frozenset({Dept.CS, Dept.ADMIN}),  # send the daily sheet again by hand
 }
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("work/", include("accounts.urls")),
     path("customers/", include("customers.urls")),
     path("orders/", include("orders.urls")),
+    path("delivery/", include("delivery.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,302 @@
+"""After an order is confirmed (§5.4 to §5.9): production progress, delivery batches, carriers, delivery notes,
+sign-back, returns and the daily delivery-progress sheet.
+
+Issued delivery notes, sign-backs and sent sheets are records: never edited in place. A cancelled note keeps
+its number and says why.
+"""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from customers.models import Customer, DeliveryAddress
+from orders.models import OrderLine
+
+QTY = dict(max_digits=14, decimal_places=3)
+
+
+# --- Production progress (§5.4.1) ----------------------------------------------------------------------
+
+
+class ProductionProgress(models.Model):
+    """PMC's progress on one order line: planned completion, produced, warehoused."""
+
+    line = models.OneToOneField(OrderLine, on_delete=models.CASCADE, related_name="progress", verbose_name=_("line"))
+    planned_completion = models.DateField(_("planned completion"), null=True, blank=True)
+    produced = models.DecimalField(_("produced"), default=0, validators=[MinValueValidator(0)], **QTY)
+    warehoused = models.DecimalField(_("warehoused"), default=0, validators=[MinValueValidator(0)], **QTY)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("production progress")
+        verbose_name_plural = _("production progress")
+
+    def __str__(self):
+        return f"{self.line}"
+
+
+class DelayReport(models.Model):
+    """PMC's written delay report (reason, new date); Customer Service records how Marketing settled it."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="delay_reports", verbose_name=_("line"))
+    reason = models.TextField(_("reason"))
+    new_date = models.DateField(_("new completion date"))
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.TextField(_("outcome with the customer"), blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delay report")
+        verbose_name_plural = _("delay reports")
+        ordering = ["-reported_at"]
+
+    def __str__(self):
+        return f"{self.line}: {self.new_date}"
+
+
+# --- Delivery batches (§5.5) ------------------------------------------------------------------------------
+
+
+class DeliveryBatch(models.Model):
+    """交货批: part of an order line's quantity due on one date. The on-time rate counts batches."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="batches", verbose_name=_("line"))
+    quantity = models.DecimalField(_("quantity"), validators=[MinValueValidator(0.001)], **QTY)
+    due_date = models.DateField(_("due date"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("delivery batch")
+        verbose_name_plural = _("delivery batches")
+        ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["due_date"])]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="batch_quantity_positive")]
+
+    def __str__(self):
+        return f"{self.line} {self.quantity} @ {self.due_date}"
+
+
+# --- Carriers (§5.5.3) ------------------------------------------------------------------------------------
+
+
+class Carrier(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    contact = models.CharField(_("contact"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CarrierAgreement(models.Model):
+    """The transport agreement with its product-protection terms; a carrier without a valid one is not chosen."""
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="agreements")
+    reference = models.CharField(_("agreement no."), max_length=60)
+    protection_terms = models.TextField(_("product-protection terms"))
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"))
+    signed_file = models.FileField(_("signed agreement"), upload_to="delivery/agreements/%Y/", blank=True)
+
+    class Meta:
+        verbose_name = _("carrier agreement")
+        verbose_name_plural = _("carrier agreements")
+        ordering = ["carrier", "-valid_to"]
+
+    def __str__(self):
+        return f"{self.carrier} {self.reference}"
+
+
+class Vehicle(models.Model):
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="vehicles")
+    plate = models.CharField(_("plate number"), max_length=20)
+    kind = models.CharField(_("vehicle type"), max_length=60, blank=True)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
+        ordering = ["carrier", "plate"]
+
+    def __str__(self):
+        return self.plate
+
+
+# --- Delivery notes (§5.6) --------------------------------------------------------------------------------
+
+
+class NoteCounter(models.Model):
+    """The last delivery-note number issued per year (row-locked: numbers never skip or repeat)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class DeliveryNote(models.Model):
+    """送货单 (with its vehicle dispatch request, 车辆调度申请单): one customer and address, lines from batches."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    number = models.CharField(_("delivery note no."), max_length=20, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="delivery_notes")
+    address = models.ForeignKey(DeliveryAddress, on_delete=models.PROTECT, related_name="+")
+    delivery_date = models.DateField(_("delivery date"))
+    expected_arrival = models.DateTimeField(_("expected arrival"), null=True, blank=True)
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, null=True, blank=True, related_name="notes")
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="notes")
+    customs_checklist = models.JSONField(_("customs paperwork"), default=dict, blank=True)
+    remarks = models.TextField(_("remarks"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ISSUED)
+    cancel_reason = models.TextField(_("why cancelled"), blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("delivery note")
+        verbose_name_plural = _("delivery notes")
+        ordering = ["-issued_at", "-pk"]
+        indexes = [models.Index(fields=["status", "delivery_date"])]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("delivery:note", args=[self.number])
+
+
+class DeliveryNoteLine(models.Model):
+    note = models.ForeignKey(DeliveryNote, on_delete=models.PROTECT, related_name="lines")
+    batch = models.ForeignKey(DeliveryBatch, on_delete=models.PROTECT, related_name="note_lines")
+    quantity = models.DecimalField(_("quantity"), validators=[MinValueValidator(0.001)], **QTY)
+
+    class Meta:
+        verbose_name = _("delivery note line")
+        verbose_name_plural = _("delivery note lines")
+        ordering = ["note", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="note_line_quantity_positive")]
+
+    def __str__(self):
+        return f"{self.note} {self.batch_id} {self.quantity}"
+
+
+class SignBack(models.Model):
+    """回签: the stamped and signed delivery note, scanned, with who signed and when (§5.8)."""
+
+    note = models.OneToOneField(DeliveryNote, on_delete=models.PROTECT, related_name="sign_back")
+    scan = models.FileField(_("signed note (scan)"), upload_to="delivery/signbacks/%Y/%m/")
+    signed_by_name = models.CharField(_("signed by (customer)"), max_length=100)
+    signed_on = models.DateField(_("signed on"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sign-back")
+        verbose_name_plural = _("sign-backs")
+
+    def __str__(self):
+        return f"{self.note} ← {self.signed_by_name}"
+
+
+class TransitIncident(models.Model):
+    note = models.ForeignKey(DeliveryNote, on_delete=models.PROTECT, related_name="incidents")
+    happened_on = models.DateField(_("date"))
+    description = models.TextField(_("what happened"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("incident in transit")
+        verbose_name_plural = _("incidents in transit")
+        ordering = ["-happened_on"]
+
+    def __str__(self):
+        return self.description[:60]
+
+
+class Return(models.Model):
+    """退货 (§5.7): goods of a delivery-note line coming back, with Quality's internal memo."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Pickup to arrange")
+        PICKED_UP = "picked_up", _("Picked up")
+        CLOSED = "closed", _("Closed")
+
+    note_line = models.ForeignKey(DeliveryNoteLine, on_delete=models.PROTECT, related_name="returns")
+    quantity = models.DecimalField(_("quantity"), validators=[MinValueValidator(0.001)], **QTY)
+    reason = models.TextField(_("reason"))
+    pickup_date = models.DateField(_("pickup date"), null=True, blank=True)
+    quality_memo = models.TextField(_("Quality's internal memo"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    replacement = models.ForeignKey(
+        DeliveryBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="replaces"
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
+        ordering = ["-recorded_at"]
+
+    def __str__(self):
+        return f"{self.note_line} −{self.quantity}"
+
+
+# --- The daily delivery-progress sheet (§5.4.2) -------------------------------------------------------------
+
+
+class DailySheetRun(models.Model):
+    """One sending of 《订单交货进度表》. At most one scheduled send per day (unique); --force adds another."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    day = models.DateField(_("day"))
+    forced = models.BooleanField(_("sent again by hand"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(_("error"), blank=True)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    workbook = models.FileField(_("sheet"), upload_to="delivery/sheets/%Y/", blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("daily sheet sending")
+        verbose_name_plural = _("daily sheet sendings")
+        ordering = ["-day", "-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["day"], condition=Q(forced=False), name="daily_sheet_once_per_day")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.status}"
