@@ -22,6 +22,9 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("My work"), "accounts:my_work"),
     NavItem(_("Orders"), "orders:list", "order.view"),
     NavItem(_("Memos"), "orders:memos", "order.view"),
+    NavItem(_("Delivery"), "delivery:notes", "delivery.view"),
+    NavItem(_("On-time rate"), "delivery:ontime", "delivery.view"),
+    NavItem(_("Progress sheet"), "delivery:sheet", "delivery.view"),
     NavItem(_("Customers"), "customers:list", "customer.view"),
     NavItem(_("Products"), "customers:product_list", "customer.view"),
 ]

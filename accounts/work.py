@@ -10,6 +10,7 @@ from django.utils.module_loading import import_string
 PROVIDERS = [
     "customers.selectors.my_work",
     "orders.selectors.my_work",
+    "delivery.selectors.my_work",
 ]
 
 

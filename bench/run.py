@@ -28,6 +28,7 @@ OUT_DIR = BENCH_DIR / "out"
 BENCHES = {
     "import": "bench_import",
     "orders": "bench_orders",
+    "ontime": "bench_ontime",
 }
 
 

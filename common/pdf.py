@@ -33,18 +33,29 @@ def font_url() -> str:
     return path.as_uri()
 
 
-def render_pdf(template: str, context: dict) -> bytes:
-    """Render ``template`` to PDF. Refuses to produce a PDF with missing glyphs rather than print boxes."""
+def render_document(template: str, context: dict):
+    """Lay out ``template`` (a WeasyPrint Document): several can be joined into one PDF with write_documents."""
     from weasyprint import HTML
 
     html = render_to_string(template, {**context, "cjk_font_url": font_url()})
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).render()
+
+
+def write_documents(documents) -> bytes:
+    """One PDF of the documents' pages. Refuses to produce a PDF with missing glyphs rather than print boxes."""
     watch = _GlyphWatch()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(watch)
     try:
-        pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+        pages = [page for document in documents for page in document.pages]
+        pdf = documents[0].copy(pages).write_pdf()
     finally:
         logger.removeHandler(watch)
     if watch.missing:
         raise MissingGlyphs("; ".join(watch.missing[:5]))
     return pdf
+
+
+def render_pdf(template: str, context: dict) -> bytes:
+    """Render ``template`` to PDF. Refuses to produce a PDF with missing glyphs rather than print boxes."""
+    return write_documents([render_document(template, context)])

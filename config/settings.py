@@ -203,6 +203,11 @@ PDF_CJK_FONT = env_str("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-microh
 COMPANY_NAME_ZH = env_str("COMPANY_NAME_ZH", "示例制造有限公司")
 COMPANY_NAME_EN = env_str("COMPANY_NAME_EN", "Example Manufacturing Co., Ltd.")
 
+# --- Delivery. The continuous form for multi-copy delivery notes is 241 mm wide; its height varies by printer.
+DELIVERY_FORM_HEIGHT_MM = env_int("DELIVERY_FORM_HEIGHT_MM", 140)
+# Delivery notes not signed back after this many days are chased in My work (§5.8).
+SIGNBACK_CHASE_DAYS = env_int("SIGNBACK_CHASE_DAYS", 3)
+
 # --- Orders.
 ORDER_ORIGINAL_MAX_MB = env_int("ORDER_ORIGINAL_MAX_MB", 15)
 # Review steps waiting longer than this many working days (Mon-Fri) are shown as overdue.

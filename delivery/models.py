@@ -168,6 +168,8 @@ class DeliveryNote(models.Model):
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="notes")
     customs_checklist = models.JSONField(_("customs paperwork"), default=dict, blank=True)
     remarks = models.TextField(_("remarks"), blank=True)
+    # Processing-trade transfer (结转, §5.9): done when the customs transfer of this delivery is completed.
+    transfer_completed_on = models.DateField(_("transfer completed on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ISSUED)
     cancel_reason = models.TextField(_("why cancelled"), blank=True)
     cancelled_by = models.ForeignKey(
@@ -300,3 +302,30 @@ class DailySheetRun(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.status}"
+
+
+class PrintJob(models.Model):
+    """Many delivery notes printed as one PDF, made by a background job with visible progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for the job queue")
+        RUNNING = "running", _("Printing")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    notes = models.JSONField(_("delivery notes"))
+    layout = models.CharField(_("layout"), max_length=10, default="a4")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    pdf = models.FileField(upload_to="delivery/print/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("print job")
+        verbose_name_plural = _("print jobs")
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"{len(self.notes)} notes ({self.status})"

@@ -24,6 +24,9 @@ SUBJECTS = {
     "change": lambda o: (
         _("A change of order %(number)s asked by the customer waits for your confirmation") % {"number": o.number}
     ),
+    "delay": lambda o: (
+        _("Production of order %(number)s is delayed: settle it with the customer") % {"number": o.number}
+    ),
     "memo": lambda o: _("Internal memo on order %(number)s") % {"number": o.number},
 }
 

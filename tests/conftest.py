@@ -34,6 +34,22 @@ def english_by_default(settings):
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The cache outlives a test's rolled-back database: start every test with an empty one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded scans and generated PDFs go to a per-test folder, never to var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def make_user(db, django_user_model):
     def make(username: str, *depts: str, **fields):

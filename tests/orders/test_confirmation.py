@@ -114,7 +114,7 @@ def test_a_pdf_with_missing_glyphs_is_refused_rather_than_printed_with_boxes(mon
 
     from common.pdf import MissingGlyphs, render_pdf
 
-    real = weasyprint.HTML.write_pdf
+    real = weasyprint.Document.write_pdf
 
     def write_with_a_missing_glyph(self, *args, **kwargs):
         logging.getLogger("weasyprint").warning(
@@ -122,6 +122,6 @@ def test_a_pdf_with_missing_glyphs_is_refused_rather_than_printed_with_boxes(mon
         )
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(weasyprint.HTML, "write_pdf", write_with_a_missing_glyph)
+    monkeypatch.setattr(weasyprint.Document, "write_pdf", write_with_a_missing_glyph)
     with pytest.raises(MissingGlyphs, match="U\\+4E1C"):
         render_pdf("pdf/base.html", {})

@@ -9,6 +9,7 @@ SEEDERS = [
     "accounts.demo.seed_users",
     "customers.demo.seed",
     "orders.demo.seed",
+    "delivery.demo.seed",
 ]
 
 

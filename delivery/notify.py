@@ -1,0 +1,49 @@
+"""Who hears about a delivery note: the warehouse and Quality inside, the customer's contact outside (§5.6)."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from delivery.models import DeliveryNote
+
+
+def note_issued(note_id: int) -> int:
+    note = DeliveryNote.objects.select_related("customer", "address", "carrier", "vehicle").get(pk=note_id)
+    sent = 0
+    url = settings.SITE_URL.rstrip("/") + reverse("delivery:note", args=[note.number])
+    staff = (
+        get_user_model()
+        .objects.filter(groups__name__in=["warehouse", "quality"], is_active=True)
+        .exclude(email="")
+        .distinct()
+    )
+    for user in staff:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            subject = _("Delivery note %(number)s issued for %(date)s") % {
+                "number": note.number,
+                "date": note.delivery_date.isoformat(),
+            }
+            body = "\n".join([subject, f"{note.customer.code} {note.customer.display_name}", url])
+        sent += send_mail(subject, body, None, [user.email])
+    contact = next(
+        (c for c in sorted(note.customer.contacts.all(), key=lambda c: (not c.is_primary, c.pk)) if c.email), None
+    )
+    if contact is not None:
+        arrival = note.expected_arrival
+        arrival_text = timezone.localtime(arrival).strftime("%Y-%m-%d %H:%M") if arrival else "—"
+        # The customer's mail is bilingual, like the printed documents.
+        subject = f"发货通知 Shipping notice {note.number}"
+        body = "\n".join(
+            [
+                f"{note.customer.name_zh or note.customer.name_en}:",
+                f"我司今日安排发货,送货单号 {note.number},发货日期 {note.delivery_date.isoformat()},"
+                f"预计到达 {arrival_text},送至 {note.address.address}。",
+                f"We ship delivery note {note.number} on {note.delivery_date.isoformat()}; expected arrival "
+                f"{arrival_text} at {note.address.address}.",
+            ]
+        )
+        sent += send_mail(subject, body, None, [contact.email])
+    return sent

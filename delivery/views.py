@@ -1,0 +1,528 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.roles import can, require
+from common.errors import DomainError
+from delivery import printing, services
+from delivery.forms import (
+    AgreementForm,
+    BatchForm,
+    CancelForm,
+    CarrierForm,
+    DelayForm,
+    IncidentForm,
+    MemoForm,
+    NoteForm,
+    OutcomeForm,
+    ProgressForm,
+    ReplacementForm,
+    ReturnForm,
+    SignBackForm,
+    VehicleForm,
+)
+from delivery.models import (
+    Carrier,
+    DelayReport,
+    DeliveryNote,
+    DeliveryNoteLine,
+    PrintJob,
+    Return,
+)
+from delivery.selectors import batches_with_delivery
+from orders.models import Order, OrderLine
+
+PAGE_SIZE = 50
+
+
+def _refused(request, error: DomainError, to: str):
+    messages.error(request, error.message)
+    return redirect(to)
+
+
+# --- Delivery notes ------------------------------------------------------------------------------------
+
+
+@login_required
+def note_list(request):
+    require(request.user, "delivery.view")
+    notes = DeliveryNote.objects.select_related("customer", "sign_back").order_by("-delivery_date", "-pk")
+    status = request.GET.get("status", "")
+    if status == "unsigned":
+        notes = notes.filter(status=DeliveryNote.Status.ISSUED, sign_back__isnull=True)
+    elif status in DeliveryNote.Status.values:
+        notes = notes.filter(status=status)
+    q = request.GET.get("q", "").strip()
+    if q:
+        notes = notes.filter(number__icontains=q) | notes.filter(customer__code__icontains=q)
+    page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "delivery/note_list.html",
+        {
+            "page": page,
+            "status": status,
+            "q": q,
+            "query": query.urlencode(),
+            "can_edit": can(request.user, "delivery.edit"),
+        },
+    )
+
+
+@login_required
+def note_create(request):
+    require(request.user, "delivery.edit")
+    from customers.models import Customer
+
+    code = request.GET.get("customer") or request.POST.get("customer") or ""
+    customer = Customer.objects.filter(code=code).first() if code else None
+    batches = []
+    if customer is not None:
+        batches = list(
+            batches_with_delivery()
+            .filter(line__order__customer=customer, line__order__status__in=services.DELIVERABLE)
+            .select_related("line__product", "line__order__delivery_address", "line__progress")
+            .order_by("line__order__delivery_address", "due_date", "pk")
+        )
+        batches = [b for b in batches if b.outstanding > 0]
+    customs = services.CUSTOMS_CHECKLIST if customer and customer.trade != customer.Trade.DOMESTIC else []
+    form = NoteForm(request.POST or None, customs=customs)
+    chosen = {}
+    if request.method == "POST":
+        errors = []
+        for batch in batches:
+            raw = request.POST.get(f"qty_{batch.pk}", "").strip()
+            if raw:
+                try:
+                    from decimal import Decimal, InvalidOperation
+
+                    chosen[batch.pk] = Decimal(raw)
+                except InvalidOperation:
+                    errors.append(_("'%(value)s' is not a number") % {"value": raw})
+        for error in errors:
+            form.add_error(None, error)
+        if form.is_valid() and not errors:
+            by_id = {b.pk: b for b in batches}
+            try:
+                note = services.note_issue(
+                    user=request.user,
+                    items=[services.NoteItem(by_id[pk], qty) for pk, qty in chosen.items()],
+                    delivery_date=form.cleaned_data["delivery_date"],
+                    carrier=form.cleaned_data["carrier"],
+                    vehicle=form.cleaned_data["vehicle"],
+                    expected_arrival=form.cleaned_data["expected_arrival"],
+                    customs_checklist=form.customs_checklist(),
+                    remarks=form.cleaned_data["remarks"],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Delivery note %(number)s issued.") % {"number": note.number})
+                return redirect(note.get_absolute_url())
+    for batch in batches:
+        batch.chosen = chosen.get(batch.pk, "")
+    customers = Customer.objects.filter(orders__status__in=services.DELIVERABLE).distinct().order_by("code")
+    return render(
+        request,
+        "delivery/note_form.html",
+        {"form": form, "customer": customer, "customers": customers, "batches": batches},
+    )
+
+
+def _note(number):
+    lines = DeliveryNoteLine.objects.select_related("batch__line__product", "batch__line__order").prefetch_related(
+        "returns"
+    )
+    return get_object_or_404(
+        DeliveryNote.objects.select_related("customer", "address", "carrier", "vehicle", "issued_by").prefetch_related(
+            Prefetch("lines", queryset=lines), "incidents"
+        ),
+        number=number,
+    )
+
+
+@login_required
+def note_detail(request, number):
+    require(request.user, "delivery.view")
+    note = _note(number)
+    user = request.user
+    return render(
+        request,
+        "delivery/note_detail.html",
+        {
+            "note": note,
+            "sign_back": getattr(note, "sign_back", None),
+            "can": {"edit": can(user, "delivery.edit"), "memo": can(user, "return.memo")},
+            "cancel_form": CancelForm(),
+            "signback_form": SignBackForm(initial={"signed_on": timezone.localdate()}),
+            "incident_form": IncidentForm(initial={"happened_on": timezone.localdate()}),
+            "return_form": ReturnForm(),
+            "memo_form": MemoForm(),
+            "replacement_form": ReplacementForm(initial={"due_date": timezone.localdate() + timedelta(days=3)}),
+            "customs_items": services.CUSTOMS_CHECKLIST,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def note_pdf(request, number, layout):
+    require(request.user, "delivery.view")
+    if layout not in printing.LAYOUTS:
+        layout = "a4"
+    note = _note(number)
+    response = HttpResponse(printing.notes_pdf([note], layout), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{note.number}-{layout}.pdf"'
+    return response
+
+
+def _post_form(request, form_class, number, action):
+    """Run ``action(form.cleaned_data)`` for a valid form; messages for errors; back to the note."""
+    note = get_object_or_404(DeliveryNote, number=number)
+    form = form_class(request.POST, request.FILES)
+    to = note.get_absolute_url()
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return redirect(to)
+    try:
+        message = action(note, form.cleaned_data)
+    except DomainError as error:
+        return _refused(request, error, to)
+    messages.success(request, message)
+    return redirect(to)
+
+
+@login_required
+@require_POST
+def note_cancel(request, number):
+    require(request.user, "delivery.edit")
+    return _post_form(
+        request,
+        CancelForm,
+        number,
+        lambda note, data: (
+            services.note_cancel(user=request.user, note=note, reason=data["reason"])
+            and _("Cancelled; the number is kept.")
+        ),
+    )
+
+
+@login_required
+@require_POST
+def note_signback(request, number):
+    require(request.user, "delivery.edit")
+    return _post_form(
+        request,
+        SignBackForm,
+        number,
+        lambda note, data: services.signback_record(user=request.user, note=note, **data) and _("Sign-back recorded."),
+    )
+
+
+@login_required
+@require_POST
+def note_incident(request, number):
+    require(request.user, "delivery.edit")
+    return _post_form(
+        request,
+        IncidentForm,
+        number,
+        lambda note, data: services.incident_record(user=request.user, note=note, **data) and _("Incident recorded."),
+    )
+
+
+@login_required
+@require_POST
+def note_transfer(request, number):
+    require(request.user, "delivery.edit")
+    note = get_object_or_404(DeliveryNote, number=number)
+    try:
+        services.transfer_complete(user=request.user, note=note, on=timezone.localdate())
+    except DomainError as error:
+        return _refused(request, error, note.get_absolute_url())
+    messages.success(request, _("Transfer recorded as completed."))
+    return redirect(note.get_absolute_url())
+
+
+@login_required
+@require_POST
+def return_add(request, pk):
+    require(request.user, "delivery.edit")
+    line = get_object_or_404(DeliveryNoteLine.objects.select_related("note"), pk=pk)
+
+    def action(note, data):
+        services.return_record(user=request.user, note_line=line, **data)
+        return _("Return recorded; Customer Service arranges the pickup.")
+
+    return _post_form(request, ReturnForm, line.note.number, action)
+
+
+@login_required
+@require_POST
+def return_memo(request, pk):
+    require(request.user, "return.memo")
+    ret = get_object_or_404(Return.objects.select_related("note_line__note"), pk=pk)
+    return _post_form(
+        request,
+        MemoForm,
+        ret.note_line.note.number,
+        lambda note, data: services.return_memo(user=request.user, ret=ret, memo=data["memo"]) and _("Memo saved."),
+    )
+
+
+@login_required
+@require_POST
+def return_replace(request, pk):
+    require(request.user, "delivery.edit")
+    ret = get_object_or_404(Return.objects.select_related("note_line__note"), pk=pk)
+    return _post_form(
+        request,
+        ReplacementForm,
+        ret.note_line.note.number,
+        lambda note, data: (
+            services.return_replace(user=request.user, ret=ret, due_date=data["due_date"])
+            and _("Replacement batch planned.")
+        ),
+    )
+
+
+# --- Printing many notes -----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def print_notes(request):
+    require(request.user, "delivery.view")
+    ids = [int(i) for i in request.POST.getlist("note") if i.isdigit()]
+    layout = request.POST.get("layout", "a4")
+    if layout not in printing.LAYOUTS:
+        layout = "a4"
+    if not ids:
+        messages.error(request, _("Choose the delivery notes to print."))
+        return redirect("delivery:notes")
+    if len(ids) <= printing.PRINT_JOB_INLINE_MAX:
+        response = HttpResponse(printing.notes_pdf(printing._notes(ids), layout), content_type="application/pdf")
+        response["Content-Disposition"] = 'inline; filename="delivery-notes.pdf"'
+        return response
+    job = printing.print_job_create(user=request.user, note_ids=ids, layout=layout)
+    return redirect("delivery:print_job", job.pk)
+
+
+@login_required
+def print_job(request, pk):
+    require(request.user, "delivery.view")
+    job = get_object_or_404(PrintJob, pk=pk, requested_by=request.user)
+    template = "delivery/_print_progress.html" if request.htmx else "delivery/print_job.html"
+    return render(request, template, {"job": job, "total": len(job.notes)})
+
+
+@login_required
+def print_job_pdf(request, pk):
+    require(request.user, "delivery.view")
+    job = get_object_or_404(PrintJob, pk=pk, requested_by=request.user, status=PrintJob.Status.DONE)
+    return FileResponse(job.pdf.open("rb"), content_type="application/pdf", filename=f"delivery-notes-{job.pk}.pdf")
+
+
+# --- An order's delivery: batches, progress, delays ------------------------------------------------------
+
+
+@login_required
+def order_delivery(request, number):
+    require(request.user, "delivery.view")
+    order = get_object_or_404(Order.objects.select_related("customer"), number=number)
+    lines = list(OrderLine.objects.filter(order=order).select_related("product", "progress").order_by("position"))
+    batches = {}
+    for batch in batches_with_delivery().filter(line__order=order).order_by("due_date", "pk"):
+        batches.setdefault(batch.line_id, []).append(batch)
+    delays = {}
+    for report in DelayReport.objects.filter(line__order=order).select_related("reported_by", "settled_by"):
+        delays.setdefault(report.line_id, []).append(report)
+    for line in lines:
+        line.batch_list = batches.get(line.pk, [])
+        line.planned = sum((b.quantity for b in line.batch_list), 0)
+        line.delivered = sum((b.delivered for b in line.batch_list), 0)
+        line.delays = delays.get(line.pk, [])
+        progress = getattr(line, "progress", None)
+        line.progress_form = ProgressForm(
+            initial={
+                "planned_completion": progress.planned_completion if progress else None,
+                "produced": progress.produced if progress else None,
+                "warehoused": progress.warehoused if progress else None,
+            }
+        )
+    user = request.user
+    return render(
+        request,
+        "delivery/order_delivery.html",
+        {
+            "order": order,
+            "lines": lines,
+            "batch_form": BatchForm(initial={"due_date": timezone.localdate()}),
+            "delay_form": DelayForm(),
+            "outcome_form": OutcomeForm(),
+            "can": {
+                "edit": can(user, "delivery.edit") and order.status in services.DELIVERABLE,
+                "progress": can(user, "progress.edit"),
+                "settle": can(user, "delivery.edit"),
+            },
+        },
+    )
+
+
+def _line_action(request, pk, form_class, action, success):
+    line = get_object_or_404(OrderLine.objects.select_related("order"), pk=pk)
+    to = f"{redirect('delivery:order', line.order.number).url}#line-{line.pk}"
+    form = form_class(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return redirect(to)
+    try:
+        action(line, form.cleaned_data)
+    except DomainError as error:
+        return _refused(request, error, to)
+    messages.success(request, success)
+    return redirect(to)
+
+
+@login_required
+@require_POST
+def batch_add(request, pk):
+    require(request.user, "delivery.edit")
+    return _line_action(
+        request,
+        pk,
+        BatchForm,
+        lambda line, data: services.batch_plan(user=request.user, line=line, **data),
+        _("Batch planned."),
+    )
+
+
+@login_required
+@require_POST
+def progress_save(request, pk):
+    require(request.user, "progress.edit")
+    return _line_action(
+        request,
+        pk,
+        ProgressForm,
+        lambda line, data: services.progress_update(user=request.user, line=line, **data),
+        _("Progress saved."),
+    )
+
+
+@login_required
+@require_POST
+def delay_add(request, pk):
+    require(request.user, "progress.edit")
+    return _line_action(
+        request,
+        pk,
+        DelayForm,
+        lambda line, data: services.delay_report(user=request.user, line=line, **data),
+        _("Delay reported; Customer Service and Marketing have been told."),
+    )
+
+
+@login_required
+@require_POST
+def delay_settle(request, pk):
+    require(request.user, "delivery.edit")
+    report = get_object_or_404(DelayReport.objects.select_related("line__order"), pk=pk)
+    return _line_action(
+        request,
+        report.line_id,
+        OutcomeForm,
+        lambda line, data: services.delay_settle(user=request.user, report=report, outcome=data["outcome"]),
+        _("Outcome recorded; the departments have the memo."),
+    )
+
+
+# --- Carriers (§5.5.3) ----------------------------------------------------------------------------------
+
+
+@login_required
+def carrier_list(request):
+    require(request.user, "delivery.view")
+    today = timezone.localdate()
+    soon = today + timedelta(days=30)
+    carriers = list(Carrier.objects.prefetch_related("agreements", "vehicles"))
+    for carrier in carriers:
+        valid = [a for a in carrier.agreements.all() if a.valid_from <= today <= a.valid_to]
+        carrier.usable = carrier.active and bool(valid)
+        carrier.expiring = bool(valid) and max(a.valid_to for a in valid) <= soon
+    editing = can(request.user, "carrier.edit")
+    forms_ = {}
+    if editing:
+        forms_ = {"carrier_form": CarrierForm(), "agreement_form": AgreementForm(), "vehicle_form": VehicleForm()}
+    return render(
+        request,
+        "delivery/carriers.html",
+        {"carriers": carriers, "today": today, "soon": soon, "can_edit": editing, **forms_},
+    )
+
+
+@login_required
+@require_POST
+def carrier_add(request, kind):
+    require(request.user, "carrier.edit")
+    form_class = {"carrier": CarrierForm, "agreement": AgreementForm, "vehicle": VehicleForm}.get(kind)
+    if form_class is None:
+        from django.http import Http404
+
+        raise Http404
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Saved."))
+        return redirect("delivery:carriers")
+    return render(request, "customers/simple_form.html", {"form": form, "title": _("Carriers")})
+
+
+# --- Reports (§5.8, §5.9) ----------------------------------------------------------------------------------
+
+
+@login_required
+def reports(request):
+    require(request.user, "delivery.view")
+    today = timezone.localdate()
+    try:
+        start = timezone.datetime.fromisoformat(request.GET.get("from", "")).date()
+    except ValueError:
+        start = today.replace(day=1)
+    try:
+        end = timezone.datetime.fromisoformat(request.GET.get("to", "")).date()
+    except ValueError:
+        end = today
+    signed = (
+        DeliveryNote.objects.filter(sign_back__signed_on__range=(start, end))
+        .select_related("customer", "sign_back")
+        .order_by("sign_back__signed_on", "number")
+    )
+    transfers = (
+        DeliveryNote.objects.filter(
+            status=DeliveryNote.Status.ISSUED, customer__trade="transfer", transfer_completed_on__isnull=True
+        )
+        .select_related("customer")
+        .order_by("delivery_date")
+    )
+    return render(
+        request,
+        "delivery/reports.html",
+        {"signed": signed, "transfers": transfers, "start": start, "end": end},
+    )
