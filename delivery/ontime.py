@@ -7,8 +7,8 @@ quantity, but not all of it by the due date) or not delivered (nothing or only p
 Decisions taken with the issue:
 
 * batches of cancelled orders are not due and never counted;
-* the current month is provisional and counts only the batches due up to today (one due later this month is
-  not late yet); months after the current one are not shown;
+* the current month is provisional and counts only settled batches: those due before today, and those due
+  later but already delivered in full; months after the current one are not shown;
 * a month with no due batches has no rate (``None``), neither 0% nor 100%.
 
 The numbers are computed in the database: the batches of the months asked for are annotated with their
@@ -147,7 +147,9 @@ def _counted(first: date, last: date, customer: Customer | None) -> QuerySet[Del
     )
 
 
-def _month_counts(first: date, last: date, customer: Customer | None) -> dict[str, tuple[int, int, int]]:
+def _month_counts(
+    first: date, last: date, customer: Customer | None, only_on_time: bool = False
+) -> dict[str, tuple[int, int, int]]:
     """``{"YYYY-MM": (due, on_time, delivered_late)}`` for the months with due batches, in one query.
 
     The ORM builds the per-batch query (filters, joins, the month expression of the database in use); the
@@ -158,7 +160,7 @@ def _month_counts(first: date, last: date, customer: Customer | None) -> dict[st
         "SELECT b.month, COUNT(*), "
         "SUM(CASE WHEN b.delivered_on_time >= b.quantity THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN b.delivered_on_time < b.quantity AND b.delivered >= b.quantity THEN 1 ELSE 0 END) "
-        f"FROM ({sql}) b GROUP BY b.month"
+        f"FROM ({sql}) b " + ("WHERE b.delivered_on_time >= b.quantity " if only_on_time else "") + "GROUP BY b.month"
     )
     connection = connections[router.db_for_read(DeliveryBatch)]
     with connection.cursor() as cursor:
@@ -166,6 +168,19 @@ def _month_counts(first: date, last: date, customer: Customer | None) -> dict[st
         rows = cursor.fetchall()
     # TruncMonth gives a date on PostgreSQL and text (or a datetime string) on SQLite: keep "YYYY-MM".
     return {str(month)[:7]: (int(due), int(on_time or 0), int(late or 0)) for month, due, on_time, late in rows}
+
+
+def _current_month_counts(current: date, today: date, customer: Customer | None) -> dict[str, tuple[int, int, int]]:
+    """The provisional month counts the batches whose outcome is already settled: those due before today (on
+    time or late), and those due from today on that are already delivered in full (on time whatever happens).
+    A batch due today or later and not yet delivered can still be on time: it is not counted yet."""
+    settled = _month_counts(current, today - timedelta(days=1), customer) if today > current else {}
+    early = _month_counts(today, month_end(current), customer, only_on_time=True)
+    merged = dict(settled)
+    for key, (due, on_time, late) in early.items():
+        before = merged.get(key, (0, 0, 0))
+        merged[key] = (before[0] + due, before[1] + on_time, before[2] + late)
+    return merged
 
 
 VERSION_KEY = "ontime:version"
@@ -203,7 +218,7 @@ def monthly_rates(
     if counts is None:
         counts = _month_counts(first, current - timedelta(days=1), customer) if first < current else {}
         cache.set(key, counts, timeout=24 * 3600)
-    counts = {**counts, **_month_counts(current, today, customer)}
+    counts = {**counts, **_current_month_counts(current, today, customer)}
     rates = []
     for i in range(months):
         month = add_months(first, i)
@@ -228,7 +243,10 @@ def month_rate(month: date, customer: Customer | None = None, today: date | None
     current = month_start(today)
     if month > current:
         return MonthRate(month=month, due=0, on_time=0, delivered_late=0, not_delivered=0, provisional=True)
-    counts = _month_counts(month, min(month_end(month), today), customer)
+    if month == current:
+        counts = _current_month_counts(current, today, customer)
+    else:
+        counts = _month_counts(month, month_end(month), customer)
     due, on_time, delivered_late = counts.get(month_key(month), (0, 0, 0))
     return MonthRate(
         month=month,
@@ -245,7 +263,7 @@ def late_batches(month: date, customer: Customer | None = None, today: date | No
     (``delivered``, ``delivered_on_time``, ``outstanding``) and ``delivered_in_full``; earliest due first."""
     today = today or timezone.localdate()
     month = month_start(month)
-    last = min(month_end(month), today)
+    last = min(month_end(month), today - timedelta(days=1))  # a batch due today is not late yet
     return (
         due_batches(month, last, customer, batches=batches_with_delivery())
         .exclude(delivered_on_time__gte=F("quantity"))

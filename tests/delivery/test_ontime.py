@@ -179,16 +179,17 @@ def test_a_batch_counts_in_the_month_of_its_due_date(build):
     assert rate_of(MAY).due == 0
 
 
-def test_the_current_month_is_provisional_and_counts_only_batches_due_up_to_today(build):
-    build.deliver(build.batch(date(2025, 6, 2)), date(2025, 6, 2))
-    build.batch(TODAY)  # due today, not delivered: late already
-    build.batch(TODAY + timedelta(days=1))  # due tomorrow: not late yet, not counted
-    build.deliver(build.batch(date(2025, 6, 30)), date(2025, 6, 10))  # delivered early, due later: not counted
+def test_the_current_month_is_provisional_and_counts_only_settled_batches(build):
+    build.deliver(build.batch(date(2025, 6, 2)), date(2025, 6, 2))  # on time
+    build.batch(TODAY - timedelta(days=1))  # due yesterday, not delivered: late
+    build.batch(TODAY)  # due today, not delivered yet: can still be on time, not counted
+    build.batch(TODAY + timedelta(days=1))  # due tomorrow: not counted
+    build.deliver(build.batch(date(2025, 6, 30)), date(2025, 6, 10))  # delivered early: on time, counted
     build.batch(date(2025, 7, 5))  # next month: not shown
     rates = ontime.monthly_rates(today=TODAY)
     june = rates[-1]
     assert june.month == JUNE and june.provisional
-    assert counts(june) == (2, 1, 0, 1) and june.rate == Decimal("50.0")
+    assert counts(june) == (3, 2, 0, 1) and june.rate == Decimal("66.7")
     assert [r.provisional for r in rates].count(True) == 1
 
 
@@ -228,11 +229,13 @@ def test_the_counts_agree_with_batches_with_delivery_on_a_random_mix(build):
             part = Decimal(rng.choice([5, 10, 25, 100]))
             build.deliver(batch, due + timedelta(days=rng.randint(-5, 5)), quantity=part, cancelled=rng.random() < 0.1)
     expected = {}
-    batches = batches_with_delivery().filter(due_date__lte=TODAY).exclude(line__order__status=Order.Status.CANCELLED)
-    for b in batches:
+    batches = batches_with_delivery().filter(due_date__lte=date(2025, 6, 30))
+    for b in batches.exclude(line__order__status=Order.Status.CANCELLED):
         month = b.due_date.replace(day=1)
         due, on_time, late = expected.get(month, (0, 0, 0))
         on = b.delivered_on_time >= b.quantity
+        if b.due_date >= TODAY and not on:
+            continue  # the provisional month counts only settled batches
         expected[month] = (due + 1, on_time + on, late + (not on and b.delivered >= b.quantity))
     got = {r.month: (r.due, r.on_time, r.delivered_late) for r in ontime.monthly_rates(today=TODAY) if r.due}
     assert got == expected and sum(v[0] for v in got.values()) > 30
@@ -253,10 +256,11 @@ def test_late_batches_lists_the_delivered_late_and_the_not_delivered_of_the_mont
     assert len(listed) == rate_of(MAY).late
 
 
-def test_late_batches_of_the_current_month_stop_at_today(build):
-    due_today = build.batch(TODAY)
+def test_late_batches_of_the_current_month_stop_before_today(build):
+    due_yesterday = build.batch(TODAY - timedelta(days=1))
+    build.batch(TODAY)  # not late until the day is over
     build.batch(TODAY + timedelta(days=2))
-    assert [b.pk for b in ontime.late_batches(JUNE, today=TODAY)] == [due_today.pk]
+    assert [b.pk for b in ontime.late_batches(JUNE, today=TODAY)] == [due_yesterday.pk]
 
 
 @pytest.mark.parametrize("text", ["2025-13", "2025-6", "06-2025", "2025/06", "", "abcd-ef", "0000-01"])
@@ -460,7 +464,7 @@ def test_closed_months_are_cached_and_any_change_is_seen_at_once(client_for, bui
     assert first[ontime.month_key(last)].not_delivered == 1
     with CaptureQueriesContext(connection) as cached:
         ontime.monthly_rates()
-    assert len(cached) == 1  # the current month only
+    assert len(cached) == 2  # the current month only: its settled batches, and those delivered early
     build.deliver(batch, batch.due_date)  # yesterday's paperwork, entered today
     again = {r.key: r for r in ontime.monthly_rates()}
     assert again[ontime.month_key(last)].on_time == 1 and again[ontime.month_key(last)].not_delivered == 0
