@@ -246,3 +246,27 @@ LOGGING = {
 }
 
 SITE_NAME = _("Order review & customer satisfaction")
+
+# --- Delivery: the daily delivery-progress sheet 《订单交货进度表》 (§5.4.2), e-mailed by Celery beat.
+from celery.schedules import crontab  # noqa: E402
+
+DELIVERY_SHEET_TIME = env_str("DELIVERY_SHEET_TIME", "08:00")  # HH:MM, local time (TIME_ZONE)
+try:
+    _sheet_hour, _sheet_minute = (int(part) for part in DELIVERY_SHEET_TIME.split(":"))
+    if not (0 <= _sheet_hour < 24 and 0 <= _sheet_minute < 60):
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(f"DELIVERY_SHEET_TIME={DELIVERY_SHEET_TIME!r} is not a time HH:MM") from None
+# Empty: the active users of Customer Service, Marketing, PMC, Quality, Warehouse and Customs.
+DELIVERY_SHEET_RECIPIENTS = env_list("DELIVERY_SHEET_RECIPIENTS", [])
+CELERY_BEAT_SCHEDULE = vars().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE["delivery-progress-sheet"] = {
+    "task": "delivery.tasks.send_daily_sheet",
+    "schedule": crontab(hour=_sheet_hour, minute=_sheet_minute),
+}
+# §5.5.1: batches due tomorrow and not ready are announced every afternoon at this hour (local time).
+DELIVERY_READINESS_HOUR = env_int("DELIVERY_READINESS_HOUR", 16)
+CELERY_BEAT_SCHEDULE["delivery-not-ready"] = {
+    "task": "delivery.note_tasks.announce_not_ready",
+    "schedule": crontab(hour=DELIVERY_READINESS_HOUR, minute=0),
+}

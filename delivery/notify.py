@@ -47,3 +47,36 @@ def note_issued(note_id: int) -> int:
         )
         sent += send_mail(subject, body, None, [contact.email])
     return sent
+
+
+def announce_not_ready(day=None) -> int:
+    """E-mail the batches due tomorrow that are not ready today; nothing is sent when all are ready."""
+    from datetime import timedelta
+
+    from delivery.selectors import batches_not_ready
+
+    day = day or timezone.localdate() + timedelta(days=1)
+    batches = list(batches_not_ready(day))
+    if not batches:
+        return 0
+    users = (
+        get_user_model()
+        .objects.filter(groups__name__in=["customer_service", "pmc", "warehouse"], is_active=True)
+        .exclude(email="")
+        .distinct()
+    )
+    url = settings.SITE_URL.rstrip("/") + reverse("accounts:my_work")
+    sent = 0
+    for user in users:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            subject = _("%(n)s delivery batch(es) due %(date)s are not ready") % {
+                "n": len(batches),
+                "date": day.isoformat(),
+            }
+            lines = [
+                f"{b.line.order.number} {b.line.order.customer.display_name} · {b.line.product.code} · {b.quantity}"
+                for b in batches
+            ]
+            body = "\n".join([subject, "", *lines, "", url])
+        sent += send_mail(subject, body, None, [user.email])
+    return sent

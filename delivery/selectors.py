@@ -86,6 +86,22 @@ def my_work(user):
             for b in batches[:WORK_LIMIT]
         ]
         sections.append(WorkSection(title=_("Due tomorrow and not ready"), items=items, total=batches.count()))
+    if in_dept(user, Dept.CS, Dept.MARKETING):
+        # §5.4.1: Customer Service sees the lines at risk and asks Marketing to settle with the customer;
+        # Marketing sees the same list.
+        from delivery.progress_sheet import open_lines_queryset
+
+        risky = open_lines_queryset(today).filter(at_risk=True).select_related("order__customer", "product")
+        items = [
+            WorkItem(
+                label=f"{line.order.number} {line.order.customer.display_name} · {line.product.code}",
+                url=reverse("delivery:order", args=[line.order.number]) + f"#line-{line.pk}",
+                detail=_("due %(date)s") % {"date": line.due.isoformat()},
+                overdue=line.overdue,
+            )
+            for line in risky[:WORK_LIMIT]
+        ]
+        sections.append(WorkSection(title=_("Order lines at risk"), items=items, total=risky.count()))
     if in_dept(user, Dept.CS):
         notes = unsigned_notes(today, settings.SIGNBACK_CHASE_DAYS)
         items = [

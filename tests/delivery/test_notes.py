@@ -322,3 +322,29 @@ def test_delivery_actions_by_role(client, users, order):
             client.force_login(users[role])
             status = client.post(url, {}).status_code
             assert status < 500 and (status != 403) == (dept in MATRIX[capability]), (url, role, status)
+
+
+def test_batches_due_tomorrow_and_not_ready_are_announced(users, order, mailoutbox):
+    from delivery.notify import announce_not_ready
+
+    for name in ("cs", "pmc", "qa"):
+        users[name].email = f"{name}@factory.example"
+        users[name].save()
+    assert announce_not_ready() == 0  # nothing due tomorrow: no mail
+    plan(users, order, quantity="100", due=TODAY + timedelta(days=1))
+    assert announce_not_ready() == 2
+    recipients = {m.to[0] for m in mailoutbox}
+    assert recipients == {"cs@factory.example", "pmc@factory.example"}
+    assert order.number in mailoutbox[0].body and "not ready" in mailoutbox[0].subject
+    services.progress_update(user=users["pmc"], line=order.lines.get(position=1), warehoused=Decimal("100"))
+    mailoutbox.clear()
+    assert announce_not_ready() == 0  # warehoused: ready
+
+
+def test_lines_at_risk_are_in_my_work_for_customer_service_and_marketing(client_for, users, order):
+    line = order.lines.get(position=1)
+    services.progress_update(user=users["pmc"], line=line, planned_completion=line.requested_date)
+    for name in ("cs", "marketing"):
+        work = client_for(name).get(reverse("accounts:my_work")).content.decode()
+        assert "Order lines at risk" in work and order.number in work, name
+    assert "Order lines at risk" not in client_for("qa").get(reverse("accounts:my_work")).content.decode()

@@ -1,0 +1,105 @@
+"""The delivery-progress sheet as a page, its download, and "send again now" (§5.4.2)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.roles import can, require
+from delivery.models import DailySheetRun
+from delivery.progress_sheet import (
+    VALUE_FIELDS,
+    XLSX_CONTENT_TYPE,
+    build_workbook,
+    open_lines,
+    open_lines_queryset,
+    rows_from_values,
+    sheet_filename,
+    summary_counts,
+)
+from delivery.sheet_jobs import sheet_trigger
+
+PAGE_SIZE = 100
+RECENT_RUNS = 10
+
+
+@login_required
+def sheet(request):
+    require(request.user, "delivery.view")
+    today = timezone.localdate()
+    lines = open_lines_queryset(today)
+    risk_only = request.GET.get("risk") == "1"
+    q = request.GET.get("q", "").strip()
+    if risk_only:
+        lines = lines.filter(at_risk=True)
+    if q:
+        lines = lines.filter(
+            Q(order__number__icontains=q)
+            | Q(order__customer_po__icontains=q)
+            | Q(order__customer__code__icontains=q)
+            | Q(order__customer__name_zh__icontains=q)
+            | Q(order__customer__name_en__icontains=q)
+            | Q(product__code__icontains=q)
+        )
+    page = Paginator(lines.values(*VALUE_FIELDS), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(rows_from_values(page.object_list))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "delivery/sheet.html",
+        {
+            "today": today,
+            "page": page,
+            "summary": summary_counts(today),
+            "risk_only": risk_only,
+            "q": q,
+            "query": query.urlencode(),
+            "runs": DailySheetRun.objects.order_by("-started_at", "-pk")[:RECENT_RUNS],
+            "can_send": can(request.user, "sheet.send"),
+        },
+    )
+
+
+@login_required
+def sheet_download(request):
+    """Today's sheet, made now; ``?run=<id>`` gives the sheet a sending stored (the one e-mailed)."""
+    require(request.user, "delivery.view")
+    run_id = request.GET.get("run", "")
+    if run_id:
+        if not run_id.isdigit():
+            raise Http404
+        run = get_object_or_404(DailySheetRun, pk=run_id)
+        if not run.workbook:
+            raise Http404
+        return FileResponse(
+            run.workbook.open("rb"),
+            as_attachment=True,
+            filename=sheet_filename(run.day),
+            content_type=XLSX_CONTENT_TYPE,
+        )
+    today = timezone.localdate()
+    response = HttpResponse(build_workbook(open_lines(today), today), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{sheet_filename(today)}"'
+    return response
+
+
+@login_required
+@require_POST
+def sheet_send(request):
+    """Send today's sheet again now (a forced run, besides the morning's)."""
+    require(request.user, "sheet.send")
+    trigger = sheet_trigger(day=timezone.localdate(), forced=True)
+    trigger.run.refresh_from_db()
+    if trigger.run.status == DailySheetRun.Status.SENT:
+        messages.success(request, _("The delivery-progress sheet was sent again."))
+    elif trigger.run.status == DailySheetRun.Status.FAILED:
+        messages.error(request, _("Sending the sheet failed: %(error)s") % {"error": trigger.run.error})
+    else:
+        messages.info(request, _("The delivery-progress sheet is being sent again."))
+    return redirect("delivery:sheet")
