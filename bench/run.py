@@ -29,6 +29,7 @@ BENCHES = {
     "import": "bench_import",
     "orders": "bench_orders",
     "ontime": "bench_ontime",
+    "notes": "bench_notes",
     "sheet": "bench_sheet",
 }
 
