@@ -70,6 +70,7 @@ def my_work(user):
 
     from accounts.roles import Dept, in_dept
     from accounts.work import WorkItem, WorkSection
+    from common.templatetags.numbers import num
     from delivery.models import DelayReport, Return
 
     sections = []
@@ -80,8 +81,7 @@ def my_work(user):
             WorkItem(
                 label=f"{b.line.order.number} {b.line.order.customer.display_name} · {b.line.product.code}",
                 url=reverse("delivery:order", args=[b.line.order.number]) + f"#line-{b.line_id}",
-                detail=_("%(qty)s due tomorrow") % {"qty": b.quantity.normalize()},
-                overdue=True,
+                detail=_("%(qty)s due tomorrow") % {"qty": num(b.quantity)},
             )
             for b in batches[:WORK_LIMIT]
         ]

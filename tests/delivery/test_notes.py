@@ -251,7 +251,7 @@ def test_my_work_lists_batches_due_tomorrow_not_ready_and_notes_to_chase(client_
     settings.SIGNBACK_CHASE_DAYS = 3
     plan(users, order, quantity="100", due=TODAY + timedelta(days=1))
     work = client_for("cs").get(reverse("accounts:my_work")).content.decode()
-    assert "Due tomorrow and not ready" in work and order.number in work
+    assert "Due tomorrow and not ready" in work and order.number in work and "100 due tomorrow" in work
     old = plan(users, order, position=2, quantity="50", due=TODAY - timedelta(days=5))
     note = issue(users, (old, "50"), delivery_date=TODAY - timedelta(days=4))
     work = client_for("cs").get(reverse("accounts:my_work")).content.decode()
