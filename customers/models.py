@@ -128,6 +128,11 @@ class Customer(models.Model):
     def is_export(self) -> bool:
         return self.trade in (self.Trade.EXPORT, self.Trade.TRANSFER)
 
+    def mail_contact(self) -> str:
+        """The e-mail address documents go to: the primary contact's, else the first contact's that has one."""
+        contacts = sorted((c for c in self.contacts.all() if c.email), key=lambda c: (not c.is_primary, c.pk))
+        return contacts[0].email if contacts else ""
+
 
 class Contact(models.Model):
     customer = models.ForeignKey(

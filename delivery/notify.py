@@ -1,37 +1,29 @@
 """Who hears about a delivery note: the warehouse and Quality inside, the customer's contact outside (§5.6)."""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.mail import department_users, mail_each
 from delivery.models import DeliveryNote
 
 
 def note_issued(note_id: int) -> int:
     note = DeliveryNote.objects.select_related("customer", "address", "carrier", "vehicle").get(pk=note_id)
-    sent = 0
     url = settings.SITE_URL.rstrip("/") + reverse("delivery:note", args=[note.number])
-    staff = (
-        get_user_model()
-        .objects.filter(groups__name__in=["warehouse", "quality"], is_active=True)
-        .exclude(email="")
-        .distinct()
-    )
-    for user in staff:
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            subject = _("Delivery note %(number)s issued for %(date)s") % {
-                "number": note.number,
-                "date": note.delivery_date.isoformat(),
-            }
-            body = "\n".join([subject, f"{note.customer.code} {note.customer.display_name}", url])
-        sent += send_mail(subject, body, None, [user.email])
-    contact = next(
-        (c for c in sorted(note.customer.contacts.all(), key=lambda c: (not c.is_primary, c.pk)) if c.email), None
-    )
-    if contact is not None:
+
+    def compose():
+        subject = _("Delivery note %(number)s issued for %(date)s") % {
+            "number": note.number,
+            "date": note.delivery_date.isoformat(),
+        }
+        return subject, "\n".join([subject, f"{note.customer.code} {note.customer.display_name}", url])
+
+    sent = mail_each(department_users(["warehouse", "quality"]), compose)
+    contact_email = note.customer.mail_contact()
+    if contact_email:
         arrival = note.expected_arrival
         arrival_text = timezone.localtime(arrival).strftime("%Y-%m-%d %H:%M") if arrival else "—"
         # The customer's mail is bilingual, like the printed documents.
@@ -45,7 +37,7 @@ def note_issued(note_id: int) -> int:
                 f"{arrival_text} at {note.address.address}.",
             ]
         )
-        sent += send_mail(subject, body, None, [contact.email])
+        sent += send_mail(subject, body, None, [contact_email])
     return sent
 
 
@@ -59,24 +51,17 @@ def announce_not_ready(day=None) -> int:
     batches = list(batches_not_ready(day))
     if not batches:
         return 0
-    users = (
-        get_user_model()
-        .objects.filter(groups__name__in=["customer_service", "pmc", "warehouse"], is_active=True)
-        .exclude(email="")
-        .distinct()
-    )
     url = settings.SITE_URL.rstrip("/") + reverse("accounts:my_work")
-    sent = 0
-    for user in users:
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            subject = _("%(n)s delivery batch(es) due %(date)s are not ready") % {
-                "n": len(batches),
-                "date": day.isoformat(),
-            }
-            lines = [
-                f"{b.line.order.number} {b.line.order.customer.display_name} · {b.line.product.code} · {b.quantity}"
-                for b in batches
-            ]
-            body = "\n".join([subject, "", *lines, "", url])
-        sent += send_mail(subject, body, None, [user.email])
-    return sent
+
+    def compose():
+        subject = _("%(n)s delivery batch(es) due %(date)s are not ready") % {
+            "n": len(batches),
+            "date": day.isoformat(),
+        }
+        lines = [
+            f"{b.line.order.number} {b.line.order.customer.display_name} · {b.line.product.code} · {b.quantity}"
+            for b in batches
+        ]
+        return subject, "\n".join([subject, "", *lines, "", url])
+
+    return mail_each(department_users(["customer_service", "pmc", "warehouse"]), compose)

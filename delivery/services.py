@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from accounts.roles import require
 from common.errors import DomainError
 from common.jobs import enqueue_on_commit
+from common.numbering import next_in_year
+from common.templatetags.numbers import num
 from delivery.models import (
     Carrier,
     DelayReport,
@@ -43,12 +45,6 @@ CUSTOMS_CHECKLIST = [
 ]
 
 
-def _plain(value: Decimal) -> str:
-    from common.templatetags.numbers import num
-
-    return num(value)
-
-
 # --- Batches -------------------------------------------------------------------------------------------
 
 
@@ -68,7 +64,7 @@ def batch_plan(*, user, line: OrderLine, quantity: Decimal, due_date: date) -> D
         if planned + quantity > line.quantity:
             raise DomainError(
                 _("Line %(n)s has %(left)s left to plan; %(asked)s is more than ordered.")
-                % {"n": line.position, "left": _plain(line.quantity - planned), "asked": _plain(quantity)}
+                % {"n": line.position, "left": num(line.quantity - planned), "asked": num(quantity)}
             )
         return DeliveryBatch.objects.create(line=line, quantity=quantity, due_date=due_date, created_by=user)
 
@@ -84,11 +80,7 @@ class NoteItem:
 
 def next_note_number(day: date) -> str:
     """DN-2026-00042: per year, no gaps (the counter row is locked until the note's transaction ends)."""
-    NoteCounter.objects.get_or_create(year=day.year)
-    counter = NoteCounter.objects.select_for_update().get(year=day.year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"DN-{day.year}-{counter.last:05d}"
+    return f"DN-{day.year}-{next_in_year(NoteCounter, day.year):05d}"
 
 
 def carrier_usable(carrier: Carrier, on: date) -> bool:
@@ -148,8 +140,8 @@ def note_issue(
                     % {
                         "due": batch.due_date.isoformat(),
                         "product": batch.line.product.code,
-                        "left": _plain(outstanding),
-                        "asked": _plain(item.quantity),
+                        "left": num(outstanding),
+                        "asked": num(item.quantity),
                     }
                 )
         customer = order.customer
@@ -254,7 +246,7 @@ def return_record(*, user, note_line: DeliveryNoteLine, quantity: Decimal, reaso
         returned = note_line.returns.aggregate(total=Sum("quantity"))["total"] or 0
         if quantity is None or quantity <= 0 or quantity > note_line.quantity - returned:
             raise DomainError(
-                _("At most %(left)s can come back on this line.") % {"left": _plain(note_line.quantity - returned)}
+                _("At most %(left)s can come back on this line.") % {"left": num(note_line.quantity - returned)}
             )
         return Return.objects.create(
             note_line=note_line, quantity=quantity, reason=reason.strip(), pickup_date=pickup_date, recorded_by=user

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -28,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.roles import Dept
 from common.jobs import QueueDown, enqueue
+from common.mail import department_users
 from delivery.models import DailySheetRun
 from delivery.progress_sheet import (
     SHEET_TITLE,
@@ -70,12 +70,7 @@ def sheet_recipients() -> list[str]:
     if configured:
         addresses = configured
     else:
-        addresses = (
-            get_user_model()
-            .objects.filter(is_active=True, groups__name__in=SHEET_DEPARTMENTS)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
+        addresses = department_users(SHEET_DEPARTMENTS).values_list("email", flat=True)
     seen, unique = set(), []
     for address in addresses:
         key = address.strip().lower()

@@ -43,6 +43,14 @@ from orders.models import Order, OrderLine
 PAGE_SIZE = 50
 
 
+def _form_errors(request, form) -> None:
+    """Each error of a form posted from a detail page, as a message naming its field."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
 def _refused(request, error: DomainError, to: str):
     messages.error(request, error.message)
     return redirect(to)
@@ -192,10 +200,7 @@ def _post_form(request, form_class, number, action):
     form = form_class(request.POST, request.FILES)
     to = note.get_absolute_url()
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+        _form_errors(request, form)
         return redirect(to)
     try:
         message = action(note, form.cleaned_data)
@@ -387,10 +392,7 @@ def _line_action(request, pk, form_class, action, success):
     to = f"{redirect('delivery:order', line.order.number).url}#line-{line.pk}"
     form = form_class(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+        _form_errors(request, form)
         return redirect(to)
     try:
         action(line, form.cleaned_data)

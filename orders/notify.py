@@ -2,13 +2,11 @@
 transaction commits (as a background job when a queue is configured)."""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from common.jobs import enqueue_on_commit
+from common.mail import department_users, mail_each
 
 
 def notify_departments(order, departments, *, kind: str) -> None:
@@ -36,12 +34,10 @@ def send_notifications(order_id: int, departments: list[str], kind: str) -> int:
     from orders.models import Order
 
     order = Order.objects.select_related("customer").get(pk=order_id)
-    users = get_user_model().objects.filter(groups__name__in=departments, is_active=True).exclude(email="").distinct()
     url = settings.SITE_URL.rstrip("/") + reverse("orders:detail", args=[order.number])
-    sent = 0
-    for user in users:
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            subject = SUBJECTS[kind](order)
-            body = "\n".join([subject, f"{order.customer.code} {order.customer.display_name}", url])
-        sent += send_mail(subject, body, None, [user.email])
-    return sent
+
+    def compose():
+        subject = SUBJECTS[kind](order)
+        return subject, "\n".join([subject, f"{order.customer.code} {order.customer.display_name}", url])
+
+    return mail_each(department_users(departments), compose)

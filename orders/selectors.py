@@ -90,7 +90,7 @@ class Check:
 
 
 def line_price_checks(order: Order) -> dict[int, Check]:
-    from orders.services import plain_number
+    from common.templatetags.numbers import num
 
     """Each line's price against the customer's quotation valid on the order date."""
     on = timezone.localdate(order.created_at) if order.created_at else timezone.localdate()
@@ -109,7 +109,7 @@ def line_price_checks(order: Order) -> dict[int, Check]:
             checks[line.position] = Check(
                 False,
                 _("quoted %(price)s %(currency)s")
-                % {"price": plain_number(quotation.unit_price), "currency": quotation.currency},
+                % {"price": num(quotation.unit_price), "currency": quotation.currency},
             )
         else:
             checks[line.position] = Check(True, _("matches the quotation"))

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from accounts.roles import departments_of, require
 from common.errors import DomainError
 from common.jobs import enqueue_on_commit
+from common.numbering import next_in_year
+from common.templatetags.numbers import num
 from customers.models import Customer, DeliveryAddress, Product
 from orders.checklists import DEFAULT_CHECKLISTS
 from orders.models import (
@@ -53,11 +55,7 @@ class LineInput:
 def next_order_number(today: date | None = None) -> str:
     """SO-2026-00042: per year, never repeated. Call inside a transaction."""
     year = (today or timezone.localdate()).year
-    OrderCounter.objects.get_or_create(year=year)
-    counter = OrderCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"SO-{year}-{counter.last:05d}"
+    return f"SO-{year}-{next_in_year(OrderCounter, year):05d}"
 
 
 def current_checklist(department: str) -> Checklist:
@@ -179,6 +177,16 @@ def _locked(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
+def _check_revision(order: Order, revision_seen: int) -> None:
+    """Refuse a form opened on an older revision of the (locked) order."""
+    if revision_seen != order.revision:
+        raise DomainError(
+            _("The order has changed since you opened it (now revision %(rev)s). Read it again before signing.")
+            % {"rev": order.revision},
+            code="stale",
+        )
+
+
 def snapshot(order: Order) -> dict:
     """The order's content as JSON: what a revision keeps and what changes are compared on."""
     data = {name: _plain(getattr(order, name)) for name in Order.HEADER_FIELDS}
@@ -187,8 +195,8 @@ def snapshot(order: Order) -> dict:
             "position": line.position,
             "product_id": line.product_id,
             "product": line.product.code,
-            "quantity": plain_number(line.quantity),
-            "unit_price": plain_number(line.unit_price),
+            "quantity": num(line.quantity),
+            "unit_price": num(line.unit_price),
             "requested_date": line.requested_date.isoformat(),
         }
         for line in order.lines.select_related("product").order_by("position")
@@ -196,16 +204,9 @@ def snapshot(order: Order) -> dict:
     return data
 
 
-def plain_number(value: Decimal) -> str:
-    """1200.000 -> "1200", 1.5000 -> "1.5" (never "1.2E+3")."""
-    from common.templatetags.numbers import num
-
-    return num(value)
-
-
 def _plain(value):
     if isinstance(value, Decimal):
-        return plain_number(value)
+        return num(value)
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -228,7 +229,7 @@ def order_submit(*, user, order: Order) -> Order:
         )
         order.status = S.IN_REVIEW
         order.save(update_fields=["status", "revision", "updated_at"])
-    _notify_steps(order, REVIEW_DEPARTMENTS)
+    notify_departments_later(order, REVIEW_DEPARTMENTS, "step")
     return order
 
 
@@ -269,12 +270,8 @@ def _step_for_signing(user, step: ReviewStep, revision_seen: int) -> tuple[Order
         raise PermissionDenied
     order = _locked(step.order)
     step = ReviewStep.objects.select_for_update().get(pk=step.pk)
-    if revision_seen != order.revision or step.revision != order.revision:
-        raise DomainError(
-            _("The order has changed since you opened it (now revision %(rev)s). Read it again before signing.")
-            % {"rev": order.revision},
-            code="stale",
-        )
+    _check_revision(order, revision_seen)
+    _check_revision(order, step.revision)  # a step of an older revision cannot be signed either
     if step.status != ReviewStep.Status.OPEN:
         raise DomainError(_("This step was already signed or answered by %(who)s.") % {"who": step.signed_by or "-"})
     if order.status not in (S.IN_REVIEW, S.ON_HOLD):
@@ -340,7 +337,7 @@ def step_object(*, user, step: ReviewStep, revision_seen: int, reason: str) -> O
         objection = Objection.objects.create(step=step, reason=reason.strip(), raised_by=user)
         order.status = S.ON_HOLD
         order.save(update_fields=["status", "updated_at"])
-    _notify_objection(order, objection)
+    notify_departments_later(order, ["marketing"], "objection")
     return objection
 
 
@@ -370,7 +367,7 @@ def objection_settle(*, user, objection: Objection, outcome: str) -> Objection:
             order.status = S.IN_REVIEW
             order.save(update_fields=["status", "updated_at"])
         _advance(order)
-    _notify_steps(order, [objection.step.department])
+    notify_departments_later(order, [objection.step.department], "step")
     return objection
 
 
@@ -387,7 +384,7 @@ def _advance(order: Order) -> None:
     if live.exists() and not live.exclude(status=ReviewStep.Status.SIGNED).exists():
         order.status = S.AWAITING_SIGNOFF
         order.save(update_fields=["status", "updated_at"])
-        _notify_head(order)
+        notify_departments_later(order, ["marketing_head"], "signoff")
 
 
 def head_signoff(*, user, order: Order, revision_seen: int, comment: str = "") -> SignOff:
@@ -395,12 +392,7 @@ def head_signoff(*, user, order: Order, revision_seen: int, comment: str = "") -
     require(user, "order.signoff")
     with transaction.atomic():
         order = _locked(order)
-        if revision_seen != order.revision:
-            raise DomainError(
-                _("The order has changed since you opened it (now revision %(rev)s). Read it again before signing.")
-                % {"rev": order.revision},
-                code="stale",
-            )
+        _check_revision(order, revision_seen)
         if SignOff.objects.filter(order=order, revision=order.revision).exists():
             raise DomainError(_("This revision is already signed off."), code="state")
         if order.status != S.AWAITING_SIGNOFF:
@@ -419,34 +411,7 @@ def head_signoff(*, user, order: Order, revision_seen: int, comment: str = "") -
     return signoff
 
 
-# --- Notifications ----------------------------------------------------------------------------------
-
-
-def _notify_steps(order: Order, departments) -> None:
-    from orders.notify import notify_departments
-
-    notify_departments(order, departments, kind="step")
-
-
-def _notify_objection(order: Order, objection: Objection) -> None:
-    from orders.notify import notify_departments
-
-    notify_departments(order, ["marketing"], kind="objection")
-
-
-def _notify_head(order: Order) -> None:
-    from orders.notify import notify_departments
-
-    notify_departments(order, ["marketing_head"], kind="signoff")
-
-
 # --- Confirmation to the customer (§5.2.3) ------------------------------------------------------------
-
-
-def acknowledgement_recipient(order: Order) -> str:
-    contacts = [c for c in order.customer.contacts.all() if c.email]
-    contacts.sort(key=lambda c: (not c.is_primary, c.pk))
-    return contacts[0].email if contacts else ""
 
 
 def order_confirm(*, user, order: Order, revision_seen: int) -> Acknowledgement:
@@ -454,17 +419,12 @@ def order_confirm(*, user, order: Order, revision_seen: int) -> Acknowledgement:
     require(user, "order.confirm")
     with transaction.atomic():
         order = _locked(order)
-        if revision_seen != order.revision:
-            raise DomainError(
-                _("The order has changed since you opened it (now revision %(rev)s). Read it again before signing.")
-                % {"rev": order.revision},
-                code="stale",
-            )
+        _check_revision(order, revision_seen)
         if Acknowledgement.objects.filter(order=order, revision=order.revision).exists():
             raise DomainError(_("The acknowledgement of this revision was already sent."), code="state")
         if order.status != S.SIGNED_OFF:
             raise DomainError(_("Only a signed-off order can be confirmed to the customer."), code="state")
-        recipient = acknowledgement_recipient(order)
+        recipient = order.customer.mail_contact()
         if not recipient:
             raise DomainError(_("The customer has no contact with an e-mail address. Add one to the customer first."))
         language = "en" if not order.customer.name_zh else "zh-hans"
@@ -607,8 +567,8 @@ def _proposed_content(order: Order, header: dict, lines: list[LineInput]) -> dic
             "position": number,
             "product_id": line.product.pk,
             "product": line.product.code,
-            "quantity": plain_number(Decimal(line.quantity)),
-            "unit_price": plain_number(Decimal(line.unit_price)),
+            "quantity": num(Decimal(line.quantity)),
+            "unit_price": num(Decimal(line.unit_price)),
             "requested_date": line.requested_date.isoformat(),
         }
         for number, line in enumerate(lines, 1)
@@ -634,12 +594,7 @@ def change_request(
         raise DomainError(_("Say why the order changes."))
     with transaction.atomic():
         order = _locked(order)
-        if revision_seen != order.revision:
-            raise DomainError(
-                _("The order has changed since you opened it (now revision %(rev)s). Read it again before signing.")
-                % {"rev": order.revision},
-                code="stale",
-            )
+        _check_revision(order, revision_seen)
         if order.status not in CHANGEABLE_STATUSES:
             raise DomainError(_("Only an order in review or confirmed can be changed or cancelled."), code="state")
         if order.change_requests.filter(status=ChangeRequest.Status.PENDING).exists():
