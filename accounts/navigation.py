@@ -25,6 +25,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Delivery"), "delivery:notes", "delivery.view"),
     NavItem(_("On-time rate"), "delivery:ontime", "delivery.view"),
     NavItem(_("Progress sheet"), "delivery:sheet", "delivery.view"),
+    NavItem(_("Satisfaction"), "satisfaction:rounds", "survey.view"),
     NavItem(_("Customers"), "customers:list", "customer.view"),
     NavItem(_("Products"), "customers:product_list", "customer.view"),
 ]

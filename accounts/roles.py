@@ -56,6 +56,11 @@ MATRIX: dict[str, frozenset[str]] = {
     "carrier.edit": frozenset({Dept.CS, Dept.ADMIN}),
     "return.memo": frozenset({Dept.QA}),
     "sheet.send": frozenset({Dept.CS, Dept.ADMIN}),  # send the daily sheet again by hand
+    # Satisfaction surveys (§5.11, §5.12.4). Customer Service runs them (§5.11.1); everyone may read results.
+    "survey.view": ALL,
+    "survey.run": frozenset({Dept.CS}),  # rounds, the list, sending, reminders, keyed-in forms, scorecards
+    "survey.form": frozenset({Dept.CS, Dept.ADMIN}),  # the questions of 《客户满意度调查表》
+    "outbox.resend": frozenset({Dept.CS, Dept.ADMIN}),  # send a failed e-mail again
 }
 
 

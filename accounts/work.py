@@ -11,6 +11,7 @@ PROVIDERS = [
     "customers.selectors.my_work",
     "orders.selectors.my_work",
     "delivery.selectors.my_work",
+    "satisfaction.selectors.my_work",
 ]
 
 

@@ -270,3 +270,61 @@ CELERY_BEAT_SCHEDULE["delivery-not-ready"] = {
     "task": "delivery.note_tasks.announce_not_ready",
     "schedule": crontab(hour=DELIVERY_READINESS_HOUR, minute=0),
 }
+
+# --- The outbox (common.outbox): every e-mail is a row first, delivered by a worker; swept every minute.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
+CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "common.tasks.deliver_outbox", "schedule": 60.0}
+
+# --- Customer satisfaction surveys (§5.11, §5.12.4).
+# Half-year rounds are opened as drafts on these days (MM-DD: the first for H1, the second for H2).
+SURVEY_OPEN_DAYS = env_list("SURVEY_OPEN_DAYS", ["06-20", "12-20"])
+try:
+    if len(SURVEY_OPEN_DAYS) != 2:
+        raise ValueError
+    SURVEY_OPEN_DAYS = [tuple(int(part) for part in day.split("-")) for day in SURVEY_OPEN_DAYS]
+    for _month, _day in SURVEY_OPEN_DAYS:
+        if not (1 <= _month <= 12 and 1 <= _day <= 31):
+            raise ValueError
+except ValueError:
+    raise ImproperlyConfigured("SURVEY_OPEN_DAYS must be two days MM-DD, e.g. 06-20,12-20") from None
+SURVEY_RESPONSE_DAYS = env_int("SURVEY_RESPONSE_DAYS", 30)  # a new round's deadline: this many days after opening
+SURVEY_TARGET_PERCENT = env_int("SURVEY_TARGET_PERCENT", 80)  # §5.11.1: at least 80% of customers answer
+# §5.11.1 "20WPCS以上、送货3次以上": the thresholds, and whether both (and) or either (or) must hold.
+SURVEY_MIN_QUANTITY = env_int("SURVEY_MIN_QUANTITY", 200_000)
+SURVEY_MIN_DELIVERIES = env_int("SURVEY_MIN_DELIVERIES", 3)
+SURVEY_VOLUME_RULE = env_str("SURVEY_VOLUME_RULE", "and")
+if SURVEY_VOLUME_RULE not in ("and", "or"):
+    raise ImproperlyConfigured("SURVEY_VOLUME_RULE must be 'and' or 'or'")
+# Reminders: at most this many per invitation, at least this many days apart.
+SURVEY_REMINDER_MAX = env_int("SURVEY_REMINDER_MAX", 3)
+SURVEY_REMINDER_GAP_DAYS = env_int("SURVEY_REMINDER_GAP_DAYS", 5)
+SURVEY_REMINDER_HOUR = env_int("SURVEY_REMINDER_HOUR", 9)
+# §5.12.4 bands: the lowest score of very satisfied, satisfied, fairly satisfied, dissatisfied (below the last:
+# very dissatisfied). Scores have one decimal: "above 98" starts at 98.1.
+SURVEY_BANDS = env_list("SURVEY_BANDS", ["98.1", "90.1", "75.1", "60"])
+try:
+    from decimal import Decimal as _Decimal
+
+    SURVEY_BANDS = [_Decimal(value) for value in SURVEY_BANDS]
+    if len(SURVEY_BANDS) != 4 or SURVEY_BANDS != sorted(SURVEY_BANDS, reverse=True):
+        raise ValueError
+except (ValueError, ArithmeticError):
+    raise ImproperlyConfigured("SURVEY_BANDS must be four falling scores, e.g. 98.1,90.1,75.1,60") from None
+# When a customer both answered our form and sent its own scorecard in a round's period: which counts.
+SURVEY_SCORECARD_PRECEDENCE = env_str("SURVEY_SCORECARD_PRECEDENCE", "survey")
+if SURVEY_SCORECARD_PRECEDENCE not in ("survey", "scorecard"):
+    raise ImproperlyConfigured("SURVEY_SCORECARD_PRECEDENCE must be 'survey' or 'scorecard'")
+# The round's score: the plain mean of its customers' scores ("customer") or weighted by quantity delivered.
+SURVEY_ROUND_WEIGHTING = env_str("SURVEY_ROUND_WEIGHTING", "customer")
+if SURVEY_ROUND_WEIGHTING not in ("customer", "quantity"):
+    raise ImproperlyConfigured("SURVEY_ROUND_WEIGHTING must be 'customer' or 'quantity'")
+# The public survey page: requests per minute from one address.
+SURVEY_PUBLIC_RATE_LIMIT = env_int("SURVEY_PUBLIC_RATE_LIMIT", 60)
+CELERY_BEAT_SCHEDULE["survey-open-rounds"] = {
+    "task": "satisfaction.tasks.open_due_rounds",
+    "schedule": crontab(hour=7, minute=30),
+}
+CELERY_BEAT_SCHEDULE["survey-reminders"] = {
+    "task": "satisfaction.tasks.send_reminders",
+    "schedule": crontab(hour=SURVEY_REMINDER_HOUR, minute=0),
+}

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from common.views import healthz
+from satisfaction.public import survey_public
 
 admin.site.site_header = settings.SITE_NAME
 admin.site.site_title = settings.SITE_NAME
@@ -20,6 +21,9 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("orders/", include("orders.urls")),
     path("delivery/", include("delivery.urls")),
+    path("satisfaction/", include("satisfaction.urls")),
+    # The customer's personal survey link: public, no login (satisfaction.public).
+    path("s/<str:token>/", survey_public, name="survey_public"),
     path("admin/", admin.site.urls),
 ]
 

@@ -134,7 +134,7 @@ ContactInlineFormSet = inlineformset_factory(
     Customer,
     Contact,
     formset=ContactFormSet,
-    fields=["name", "title", "phone", "mobile", "email", "receives_surveys", "is_primary"],
+    fields=["name", "title", "phone", "mobile", "email", "receives_surveys", "language", "is_primary"],
     extra=1,
     can_delete=True,
 )

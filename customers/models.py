@@ -144,6 +144,8 @@ class Contact(models.Model):
     mobile = models.CharField(_("mobile"), max_length=40, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     receives_surveys = models.BooleanField(_("receives satisfaction surveys"), default=False)
+    # The language of what the app sends this contact (survey invitations and reminders).
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
     is_primary = models.BooleanField(_("primary contact"), default=False)
 
     history = HistoricalRecords()

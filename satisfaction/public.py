@@ -1,0 +1,7 @@
+"""PLACEHOLDER: being written (helper)."""
+
+from django.http import Http404
+
+
+def survey_public(request, token):
+    raise Http404
