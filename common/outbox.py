@@ -114,8 +114,13 @@ def deliver_one(pk: int) -> str:
     if compose is None:
         _finish(message, OutboxMessage.Status.FAILED, error=f"no composer for {message.kind}")
         return OutboxMessage.Status.FAILED
-    with translation.override(message.language):
-        composed = compose(message.object_id)
+    try:
+        with translation.override(message.language):
+            composed = compose(message.object_id)
+    except Exception as exc:  # a bug or bad data in one message must not stop the others, nor stay "sending"
+        logger.exception("outbox message %s could not be composed", pk)
+        _finish(message, OutboxMessage.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}")
+        return OutboxMessage.Status.FAILED
     if composed is None:
         _finish(message, OutboxMessage.Status.CANCELLED)
         return OutboxMessage.Status.CANCELLED

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from common.errors import DomainError
 from common.models import OutboxMessage
@@ -229,7 +230,7 @@ def _fill_list(survey_round: SurveyRound, only=None, user=None, reason: str = ""
         if chosen is not None and included:
             line.override_reason, line.override_by, line.override_at = reason, user, now
         lines.append(line)
-    RoundCustomer.objects.bulk_create(lines, batch_size=500)
+    bulk_create_with_history(lines, RoundCustomer, batch_size=500)
 
 
 def round_refresh(*, survey_round: SurveyRound, user) -> SurveyRound:
@@ -265,7 +266,7 @@ def round_refresh(*, survey_round: SurveyRound, user) -> SurveyRound:
             if not line.override_at:
                 line.included = v.eligible if survey_round.kind == SurveyRound.Kind.HALF_YEAR else line.included
             line.save()
-        RoundCustomer.objects.bulk_create(new, batch_size=500)
+        bulk_create_with_history(new, RoundCustomer, batch_size=500)
     return survey_round
 
 
