@@ -26,6 +26,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("On-time rate"), "delivery:ontime", "delivery.view"),
     NavItem(_("Progress sheet"), "delivery:sheet", "delivery.view"),
     NavItem(_("Satisfaction"), "satisfaction:rounds", "survey.view"),
+    NavItem(_("Complaints"), "complaints:list", "complaint.view"),
+    NavItem(_("Improvement"), "improvement:home", "improvement.view"),
     NavItem(_("Customers"), "customers:list", "customer.view"),
     NavItem(_("Products"), "customers:product_list", "customer.view"),
 ]

@@ -61,6 +61,21 @@ MATRIX: dict[str, frozenset[str]] = {
     "survey.run": frozenset({Dept.CS}),  # rounds, the list, sending, reminders, keyed-in forms, scorecards
     "survey.form": frozenset({Dept.CS, Dept.ADMIN}),  # the questions of 《客户满意度调查表》
     "outbox.resend": frozenset({Dept.CS, Dept.ADMIN}),  # send a failed e-mail again
+    # Complaints (§5.10.2). Investigating also needs membership of the complaint's responsible department.
+    "complaint.view": ALL,
+    "complaint.record": frozenset({Dept.CS}),  # record, acknowledge, answer, close, attach, arrange returns
+    "complaint.investigate": frozenset({Dept.QA, Dept.CS, Dept.PMC, Dept.MARKETING, Dept.TECH, Dept.WAREHOUSE}),
+    "return.progress": frozenset({Dept.CS}),  # a return picked up, closed
+    # The analysis report, the improvement meeting, corrective actions, the management review (§5.12.5-§5.12.7).
+    "improvement.view": ALL,
+    "report.write": frozenset({Dept.CS}),
+    "report.decide": frozenset({Dept.MGMT_REP}),
+    "meeting.record": frozenset({Dept.CS}),
+    "action.create": frozenset({Dept.CS, Dept.QA, Dept.MGMT_REP}),
+    # Verifying also needs not being the action's owner.
+    "action.verify": frozenset({Dept.CS, Dept.QA, Dept.MGMT_REP, Dept.MARKETING_HEAD}),
+    "review.prepare": frozenset({Dept.CS, Dept.MGMT_REP}),
+    "review.record": frozenset({Dept.MGMT_REP}),
 }
 
 

@@ -12,6 +12,8 @@ PROVIDERS = [
     "orders.selectors.my_work",
     "delivery.selectors.my_work",
     "satisfaction.selectors.my_work",
+    "complaints.selectors.my_work",
+    "improvement.selectors.my_work",
 ]
 
 

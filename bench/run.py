@@ -31,6 +31,7 @@ BENCHES = {
     "ontime": "bench_ontime",
     "notes": "bench_notes",
     "sheet": "bench_sheet",
+    "survey": "bench_survey",
 }
 
 

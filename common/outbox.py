@@ -17,7 +17,7 @@ from datetime import timedelta
 from smtplib import SMTPException
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
@@ -104,8 +104,9 @@ def _claim(pk: int, now) -> bool:
     )
 
 
-def deliver_one(pk: int) -> str:
-    """Claim and send one message; returns its status afterwards ('' when another dispatcher had it)."""
+def deliver_one(pk: int, connection=None) -> str:
+    """Claim and send one message; returns its status afterwards ('' when another dispatcher had it).
+    ``connection``: an open mail connection to reuse (a run of many messages opens one, not one each)."""
     now = timezone.now()
     if not _claim(pk, now):
         return ""
@@ -126,8 +127,10 @@ def deliver_one(pk: int) -> str:
         return OutboxMessage.Status.CANCELLED
     subject, body = composed
     try:
-        EmailMessage(subject, body, None, [message.to]).send()
+        EmailMessage(subject, body, None, [message.to], connection=connection).send()
     except (OSError, SMTPException) as exc:
+        if connection is not None:
+            connection.close()  # a broken session is not reused: the next message opens a fresh one
         reason = f"{exc.__class__.__name__}: {exc}"
         if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
             _finish(message, OutboxMessage.Status.FAILED, error=reason, subject=subject, body=body)
@@ -165,8 +168,14 @@ def deliver_pending(*, limit: int | None = None, kinds: list[str] | None = None)
         pending = pending.filter(kind__in=kinds)
     ids = list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
     counts = {status: 0 for status in ("sent", "queued", "failed", "cancelled")}
-    for pk in ids:
-        status = deliver_one(pk)
-        if status:
-            counts[status] += 1
+    if not ids:
+        return counts
+    connection = get_connection()
+    try:
+        for pk in ids:
+            status = deliver_one(pk, connection=connection)
+            if status:
+                counts[status] += 1
+    finally:
+        connection.close()
     return counts

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "orders",
     "delivery",
     "satisfaction",
+    "complaints",
+    "improvement",
 ]
 
 MIDDLEWARE = [
@@ -327,4 +329,17 @@ CELERY_BEAT_SCHEDULE["survey-open-rounds"] = {
 CELERY_BEAT_SCHEDULE["survey-reminders"] = {
     "task": "satisfaction.tasks.send_reminders",
     "schedule": crontab(hour=SURVEY_REMINDER_HOUR, minute=0),
+}
+
+# --- Complaints (§5.10.2): working days (Mon–Fri) each step may take before it shows as overdue.
+COMPLAINT_ACK_DAYS = env_int("COMPLAINT_ACK_DAYS", 1)  # received → acknowledged to the customer
+COMPLAINT_INVESTIGATE_DAYS = env_int("COMPLAINT_INVESTIGATE_DAYS", 5)  # acknowledged → investigated
+COMPLAINT_ANSWER_DAYS = env_int("COMPLAINT_ANSWER_DAYS", 2)  # investigated → answer sent to the customer
+COMPLAINT_ACCEPT_DAYS = env_int("COMPLAINT_ACCEPT_DAYS", 10)  # answered → closed (the customer's acceptance)
+
+# --- Corrective actions (§5.12.6): owners of overdue actions and of actions to verify are e-mailed daily.
+ACTION_REMINDER_HOUR = env_int("ACTION_REMINDER_HOUR", 8)
+CELERY_BEAT_SCHEDULE["action-reminders"] = {
+    "task": "improvement.tasks.remind_actions",
+    "schedule": crontab(hour=ACTION_REMINDER_HOUR, minute=30),
 }

@@ -22,6 +22,8 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("delivery/", include("delivery.urls")),
     path("satisfaction/", include("satisfaction.urls")),
+    path("complaints/", include("complaints.urls")),
+    path("improvement/", include("improvement.urls")),
     # The customer's personal survey link: public, no login (satisfaction.public).
     path("s/<str:token>/", survey_public, name="survey_public"),
     path("admin/", admin.site.urls),

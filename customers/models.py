@@ -145,7 +145,7 @@ class Contact(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     receives_surveys = models.BooleanField(_("receives satisfaction surveys"), default=False)
     # The language of what the app sends this contact (survey invitations and reminders).
-    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans", blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
 
     history = HistoricalRecords()

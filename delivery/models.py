@@ -253,7 +253,18 @@ class Return(models.Model):
     quantity = models.DecimalField(_("quantity"), validators=[MinValueValidator(0.001)], **QTY)
     reason = models.TextField(_("reason"))
     pickup_date = models.DateField(_("pickup date"), null=True, blank=True)
+    # Before numbered memos: the write-up as plain text (kept for returns recorded then; new ones use memos).
     quality_memo = models.TextField(_("Quality's internal memo"), blank=True)
+    # Quality's write-ups as numbered internal memos (《内部联络函》): a new write-up is a new memo, never an edit.
+    memos = models.ManyToManyField("orders.Memo", blank=True, related_name="returns", verbose_name=_("memos"))
+    picked_up_on = models.DateField(_("picked up on"), null=True, blank=True)
+    picked_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     replacement = models.ForeignKey(
         DeliveryBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="replaces"

@@ -358,12 +358,31 @@ class ChangeRequest(models.Model):
         return f"{self.order} {self.kind} ({self.status})"
 
 
-class Memo(models.Model):
-    """《内部联络函》: the internal memo that tells the departments concerned about a change or cancellation."""
+class MemoCounter(models.Model):
+    """The last number of the memos not tied to an order revision, per year (returns, meeting minutes)."""
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="memos")
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class Memo(models.Model):
+    """《内部联络函》: the internal memo that tells the departments concerned about something they must act on:
+    an order's change or cancellation (§5.3), Quality's write-up of a return (§5.7), the minutes of an
+    improvement meeting (§5.12.6). Each department acknowledges it; it is never edited once issued."""
+
+    class Topic(models.TextChoices):
+        ORDER_CHANGE = "order_change", _("Order change or cancellation")
+        RETURN = "return", _("Return")
+        MEETING = "meeting", _("Improvement meeting")
+        OTHER = "other", _("Other")
+
+    topic = models.CharField(_("about"), max_length=20, choices=Topic.choices, default=Topic.ORDER_CHANGE)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="memos", null=True, blank=True)
     number = models.CharField(_("memo no."), max_length=24, unique=True)
-    revision = models.PositiveIntegerField(_("revision"))
+    revision = models.PositiveIntegerField(_("revision"), default=0)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("content"))
     departments = models.JSONField(_("to departments"), default=list)

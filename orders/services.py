@@ -27,6 +27,7 @@ from orders.models import (
     ChangeRequest,
     Checklist,
     Memo,
+    MemoCounter,
     MemoReceipt,
     Objection,
     Order,
@@ -738,6 +739,34 @@ def _memo_for(order: Order, request: ChangeRequest, changes: list[dict], departm
         issued_by=request.requested_by,
     )
     MemoReceipt.objects.bulk_create(MemoReceipt(memo=memo, department=d) for d in departments)
+    return memo
+
+
+def memo_issue(
+    *, user, topic: str, subject: str, body: str, departments: list[str], order: Order | None = None
+) -> Memo:
+    """Issue a 《内部联络函》 that is not an order revision's (a return's write-up, a meeting's minutes): numbered
+    NM-YYYY-NNNN without gaps per year, one receipt per department to acknowledge it. Call inside the
+    transaction of the change it belongs to."""
+    departments = sorted(set(departments))
+    if not departments:
+        raise DomainError(_("Choose at least one department to send the memo to."))
+    if not subject.strip() or not body.strip():
+        raise DomainError(_("A memo needs a subject and a text."))
+    with transaction.atomic():
+        year = timezone.localdate().year
+        number = next_in_year(MemoCounter, year)
+        memo = Memo.objects.create(
+            topic=topic,
+            order=order,
+            number=f"NM-{year}-{number:04d}",
+            revision=order.revision if order else 0,
+            subject=subject.strip(),
+            body=body.strip(),
+            departments=departments,
+            issued_by=user,
+        )
+        MemoReceipt.objects.bulk_create(MemoReceipt(memo=memo, department=d) for d in departments)
     return memo
 
 

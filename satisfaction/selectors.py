@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Count
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Dept, in_dept
 from accounts.work import WorkItem, WorkSection
+from customers.models import Customer
 from satisfaction import scoring
 from satisfaction.models import Question, Response, RoundCustomer, Scorecard, SurveyRound
 
@@ -47,30 +49,30 @@ class RoundResults:
     customers: list[CustomerResult]
     today: date
 
-    @property
+    @cached_property
     def surveyed(self) -> int:
         return len(self.customers)
 
-    @property
+    @cached_property
     def answered(self) -> int:
         return sum(1 for c in self.customers if c.answered)
 
-    @property
+    @cached_property
     def not_answered(self) -> list[CustomerResult]:
         return [c for c in self.customers if not c.answered]
 
-    @property
+    @cached_property
     def rate(self) -> Decimal | None:
         """§5.11.1 回收率: customers who answered ÷ customers surveyed, in percent."""
         if not self.surveyed:
             return None
         return scoring.round1(Decimal(self.answered) * 100 / Decimal(self.surveyed))
 
-    @property
+    @cached_property
     def days_left(self) -> int:
         return max(0, (self.survey_round.deadline - self.today).days)
 
-    @property
+    @cached_property
     def behind_target(self) -> bool:
         """The round will miss its target at the current pace (answers per day since sending, carried on to the
         deadline), or has missed it."""
@@ -82,11 +84,14 @@ class RoundResults:
         if r.status == SurveyRound.Status.CLOSED or self.today > r.deadline:
             return True
         sent_on = timezone.localdate(r.sent_at) if r.sent_at else self.today
-        elapsed = max(1, (self.today - sent_on).days)
+        elapsed = (self.today - sent_on).days
+        if elapsed < 1:
+            return False  # no pace to speak of on the day of sending
+
         projected = self.answered + Decimal(self.answered) / elapsed * self.days_left
         return projected * 100 / self.surveyed < r.target
 
-    @property
+    @cached_property
     def score(self) -> Decimal | None:
         scored = [c for c in self.customers if c.score is not None]
         if not scored:
@@ -95,47 +100,83 @@ class RoundResults:
             return scoring.mean([c.score for c in scored], [c.line.delivered_qty for c in scored])
         return scoring.mean([c.score for c in scored])
 
-    @property
+    @cached_property
     def band(self):
         return scoring.band_for(self.score)
 
-    @property
+    @cached_property
     def band_counts(self) -> list[tuple]:
         counts = Counter(c.band.key for c in self.customers if c.band)
         return [(band, counts.get(band.key, 0)) for band in scoring.BANDS]
 
 
-def round_results(survey_round: SurveyRound, today: date | None = None) -> RoundResults:
-    lines = list(
-        survey_round.customers.filter(included=True)
-        .select_related("customer")
-        .annotate(n_invitations=Count("invitations"))
-        .order_by("customer__code")
-    )
+def _customer_result(line, responses, scorecard) -> CustomerResult:
+    """Which score counts for a customer: its contacts' mean, or its own scorecard (SURVEY_SCORECARD_PRECEDENCE
+    when both exist)."""
+    result = CustomerResult(line=line, contacts=getattr(line, "n_invitations", 0), responses=responses)
+    result.survey_score = scoring.mean([r.score for r in responses if r.score is not None])
+    result.scorecard = scorecard
+    if result.survey_score is not None and (scorecard is None or settings.SURVEY_SCORECARD_PRECEDENCE == "survey"):
+        result.score, result.source = result.survey_score, "survey"
+    elif scorecard is not None:
+        result.score, result.source = scorecard.normalised, "scorecard"
+    return result
+
+
+def rounds_results(rounds: list[SurveyRound], *, details: bool = False, today: date | None = None):
+    """{round id: RoundResults} for several rounds in four queries whatever their number (the round list).
+    ``details`` adds each line's customer, its number of invitations and the responses' contacts (the round
+    page and the tables)."""
+    today = today or timezone.localdate()
+    if not rounds:
+        return {}
+    lines = RoundCustomer.objects.filter(round__in=rounds, included=True)
+    responses = Response.objects.filter(round__in=rounds)
+    if details:
+        lines = lines.select_related("customer").annotate(n_invitations=Count("invitations"))
+        responses = responses.select_related("invitation__contact")
+    else:
+        lines = lines.only("pk", "round_id", "customer_id", "delivered_qty")
+        responses = responses.only("pk", "round_id", "line_id", "invitation_id", "score", "channel")
+    by_round: dict[int, list[RoundCustomer]] = defaultdict(list)
+    for line in lines.order_by("customer__code", "pk"):
+        by_round[line.round_id].append(line)
     by_line: dict[int, list[Response]] = defaultdict(list)
-    for response in survey_round.responses.select_related("invitation__contact").order_by("pk"):
+    for response in responses.order_by("pk"):
         by_line[response.line_id].append(response)
-    scorecards: dict[int, Scorecard] = {}
+    cards: dict[int, list[Scorecard]] = defaultdict(list)
     for card in Scorecard.objects.filter(
-        customer_id__in=[line.customer_id for line in lines],
-        rated_on__gte=survey_round.period_start,
-        rated_on__lte=survey_round.period_end,
+        customer_id__in=lines.values("customer_id"),
+        rated_on__gte=min(r.period_start for r in rounds),
+        rated_on__lte=max(r.period_end for r in rounds),
     ).order_by("rated_on", "pk"):
-        scorecards[card.customer_id] = card  # the latest in the period counts
-    results = []
-    for line in lines:
-        result = CustomerResult(line=line, contacts=line.n_invitations, responses=by_line.get(line.pk, []))
-        scores = [r.score for r in result.responses if r.score is not None]
-        result.survey_score = scoring.mean(scores)
-        result.scorecard = scorecards.get(line.customer_id)
-        if result.survey_score is not None and (
-            result.scorecard is None or settings.SURVEY_SCORECARD_PRECEDENCE == "survey"
-        ):
-            result.score, result.source = result.survey_score, "survey"
-        elif result.scorecard is not None:
-            result.score, result.source = result.scorecard.normalised, "scorecard"
-        results.append(result)
-    return RoundResults(survey_round=survey_round, customers=results, today=today or timezone.localdate())
+        cards[card.customer_id].append(card)
+    results = {}
+    for survey_round in rounds:
+        customers = []
+        for line in by_round.get(survey_round.pk, []):
+            # The latest scorecard of the round's period counts.
+            in_period = [
+                c
+                for c in cards.get(line.customer_id, [])
+                if survey_round.period_start <= c.rated_on <= survey_round.period_end
+            ]
+            customers.append(_customer_result(line, by_line.get(line.pk, []), in_period[-1] if in_period else None))
+        results[survey_round.pk] = RoundResults(survey_round=survey_round, customers=customers, today=today)
+    return results
+
+
+def round_results(survey_round: SurveyRound, today: date | None = None, *, details: bool = True) -> RoundResults:
+    """``details=False`` for the figures alone (rate, scores, who has not answered): lines without their customer
+    loaded (see attach_customers for the rows a page shows)."""
+    return rounds_results([survey_round], details=details, today=today)[survey_round.pk]
+
+
+def attach_customers(results: list[CustomerResult]) -> None:
+    """Load the customers of the results a page shows, in one query (after a ``details=False`` read)."""
+    customers = Customer.objects.in_bulk({r.line.customer_id for r in results})
+    for result in results:
+        result.line.customer = customers[result.line.customer_id]
 
 
 @dataclass

@@ -10,6 +10,7 @@ SEEDERS = [
     "customers.demo.seed",
     "orders.demo.seed",
     "delivery.demo.seed",
+    "satisfaction.demo.seed",
 ]
 
 
