@@ -2,7 +2,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Dept
 from delivery.models import Carrier, CarrierAgreement, Vehicle
+from delivery.services import RETURN_MEMO_DEPARTMENTS
 from orders.forms import DATE, clean_scan
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -72,8 +74,45 @@ class ReturnForm(forms.Form):
     pickup_date = forms.DateField(label=_("pickup date"), widget=DATE, required=False)
 
 
-class MemoForm(forms.Form):
-    memo = forms.CharField(label=_("Quality's internal memo"), widget=forms.Textarea(attrs={"rows": 3}))
+def memo_department_choices():
+    """Every department but the administrators, who get no internal memos."""
+    return [(value, label) for value, label in Dept.choices if value != Dept.ADMIN]
+
+
+class ReturnMemoForm(forms.Form):
+    """Quality's write-up of a return, issued as a numbered internal memo (§5.7)."""
+
+    subject = forms.CharField(
+        label=_("subject"), max_length=200, required=False, help_text=_("Left empty: the return's note and product.")
+    )
+    memo = forms.CharField(label=_("Quality's write-up"), widget=forms.Textarea(attrs={"rows": 4}))
+    departments = forms.MultipleChoiceField(
+        label=_("to departments"),
+        choices=memo_department_choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one department to send the memo to.")},
+    )
+    # How many memos the page showed: a double click or a colleague's memo meanwhile is refused, not sent twice.
+    memos_seen = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("departments", list(RETURN_MEMO_DEPARTMENTS))
+        super().__init__(*args, **kwargs)
+
+
+class PickUpForm(forms.Form):
+    picked_up_on = forms.DateField(label=_("picked up on"), widget=DATE)
+
+    def clean_picked_up_on(self):
+        value = self.cleaned_data["picked_up_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The pickup date is in the future."))
+        return value
+
+
+class ReturnCloseForm(forms.Form):
+    """Closing needs no input; the form carries the CSRF token and the refusal shown beside the button."""
 
 
 class ReplacementForm(forms.Form):

@@ -144,7 +144,12 @@ def my_work(user):
         ]
         sections.append(WorkSection(title=_("Deliveries today and tomorrow"), items=items, total=notes.count()))
     if in_dept(user, Dept.QA):
-        returns = Return.objects.filter(quality_memo="").select_related("note_line__note").order_by("recorded_at")
+        returns = (
+            Return.objects.filter(quality_memo="", memos__isnull=True)
+            .exclude(status="closed")
+            .select_related("note_line__note")
+            .order_by("recorded_at")
+        )
         items = [
             WorkItem(label=f"{r.note_line.note.number}: {r.reason[:60]}", url=r.note_line.note.get_absolute_url())
             for r in returns[:WORK_LIMIT]

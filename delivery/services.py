@@ -5,6 +5,7 @@ deliver more than a batch holds; note numbers come from a locked per-year counte
 so they neither skip nor repeat.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -14,7 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import require
+from accounts.roles import Dept, require
 from common.errors import DomainError
 from common.jobs import enqueue_on_commit
 from common.numbering import next_in_year
@@ -32,7 +33,8 @@ from delivery.models import (
     TransitIncident,
     Vehicle,
 )
-from orders.models import Order, OrderLine
+from orders.models import Memo, Order, OrderLine
+from orders.services import memo_issue
 
 DELIVERABLE = (Order.Status.SIGNED_OFF, Order.Status.CONFIRMED)
 
@@ -253,12 +255,120 @@ def return_record(*, user, note_line: DeliveryNoteLine, quantity: Decimal, reaso
         )
 
 
-def return_memo(*, user, ret: Return, memo: str) -> Return:
+# The departments a return's write-up usually goes to (§5.7); Quality chooses them for each memo.
+RETURN_MEMO_DEPARTMENTS = (Dept.CS, Dept.PMC, Dept.WAREHOUSE, Dept.MARKETING)
+
+
+def _return_locked(ret: Return) -> Return:
+    """The return's row, locked until the transaction ends: two clicks or two people act one after the other."""
+    return (
+        Return.objects.select_for_update(of=("self",))
+        .select_related("note_line__note__customer", "note_line__batch__line__order", "note_line__batch__line__product")
+        .get(pk=ret.pk)
+    )
+
+
+def return_memo_text(ret: Return) -> tuple[str, str]:
+    """The subject and the header of a return's memo, in Chinese and English: a memo is read as it was issued."""
+    line = ret.note_line
+    note, order_line = line.note, line.batch.line
+    customer = note.customer
+    name = customer.name_zh or customer.name_en
+    subject = f"退货 Return: {note.number} {order_line.product.code} −{num(ret.quantity)} ({customer.code} {name})"
+    header = [
+        f"送货单 Delivery note: {note.number} ({note.delivery_date.isoformat()})",
+        f"客户 Customer: {customer.code} {name}",
+        f"订单 Order: {order_line.order.number} 第 {order_line.position} 行 line {order_line.position}",
+        f"产品 Product: {order_line.product.code} {order_line.product.name}",
+        f"退货数量 Quantity returned: {num(ret.quantity)}",
+        f"退货原因 Reason: {ret.reason}",
+    ]
+    return subject[:200], "\n".join(header)
+
+
+def return_memo(
+    *,
+    user,
+    ret: Return,
+    memo: str,
+    subject: str = "",
+    departments: Sequence[str] = RETURN_MEMO_DEPARTMENTS,
+    memos_seen: int | None = None,
+) -> Memo:
+    """Quality's write-up of a return (§5.7) as a numbered internal memo (《内部联络函》) to the departments
+    concerned, each of which acknowledges it. A later write-up is a new memo: an issued one is never rewritten.
+
+    ``memos_seen`` is how many memos the writer's page showed: if another was issued meanwhile (a double click,
+    a colleague) the write-up is refused instead of sent twice."""
     require(user, "return.memo")
     if not memo.strip():
         raise DomainError(_("Write the memo."))
-    Return.objects.filter(pk=ret.pk).update(quality_memo=memo.strip())
-    ret.refresh_from_db()
+    departments = list(departments or [])
+    unknown = sorted(set(departments) - set(Dept.values))
+    if unknown:
+        raise DomainError(_("Unknown department: %(names)s.") % {"names": ", ".join(unknown)})
+    with transaction.atomic():
+        ret = _return_locked(ret)
+        if ret.status == Return.Status.CLOSED:
+            raise DomainError(_("This return is closed: no further memo can be issued on it."))
+        if memos_seen is not None and ret.memos.count() != memos_seen:
+            raise DomainError(_("Another memo was issued on this return meanwhile. Read it before writing a new one."))
+        default_subject, header = return_memo_text(ret)
+        issued = memo_issue(
+            user=user,
+            topic=Memo.Topic.RETURN,
+            subject=subject.strip() or default_subject,
+            body=f"{header}\n\n品管部意见 Quality's write-up:\n{memo.strip()}",
+            departments=departments,
+            order=ret.note_line.batch.line.order,
+        )
+        ret.memos.add(issued)
+        # The departments are told as for any memo on an order (an e-mail after the commit; My work shows it).
+        from orders.notify import notify_departments
+
+        notify_departments(issued.order, issued.departments, kind="memo")
+    return issued
+
+
+def return_pick_up(*, user, ret: Return, on: date) -> Return:
+    """Customer Service records that the returned goods were picked up, on which day (§5.7)."""
+    require(user, "return.progress")
+    if on is None:
+        raise DomainError(_("Give the pickup date."))
+    if on > timezone.localdate():
+        raise DomainError(_("The pickup date is in the future."))
+    with transaction.atomic():
+        ret = _return_locked(ret)
+        if ret.status != Return.Status.OPEN:
+            raise DomainError(_("This return is already picked up."))
+        if on < ret.note_line.note.delivery_date:
+            raise DomainError(
+                _("The goods cannot have been picked up before they were delivered (%(date)s).")
+                % {"date": ret.note_line.note.delivery_date.isoformat()}
+            )
+        ret.status = Return.Status.PICKED_UP
+        ret.picked_up_on = on
+        ret.picked_up_by = user
+        ret.save(update_fields=["status", "picked_up_on", "picked_up_by"])
+    return ret
+
+
+def return_close(*, user, ret: Return) -> Return:
+    """Customer Service closes a return once the goods are back and Quality's write-up exists (§5.7)."""
+    require(user, "return.progress")
+    with transaction.atomic():
+        ret = _return_locked(ret)
+        if ret.status == Return.Status.CLOSED:
+            raise DomainError(_("This return is already closed."))
+        if ret.status != Return.Status.PICKED_UP:
+            raise DomainError(_("Record the pickup before closing the return."))
+        # Returns recorded before numbered memos carry Quality's write-up as text; it counts as the write-up.
+        if not ret.quality_memo.strip() and not ret.memos.exists():
+            raise DomainError(_("Quality has not written its memo on this return yet."))
+        ret.status = Return.Status.CLOSED
+        ret.closed_at = timezone.now()
+        ret.closed_by = user
+        ret.save(update_fields=["status", "closed_at", "closed_by"])
     return ret
 
 

@@ -3,14 +3,14 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.roles import can, require
+from accounts.roles import Dept, can, require
 from common.errors import DomainError
 from delivery import printing, services
 from delivery.forms import (
@@ -20,12 +20,14 @@ from delivery.forms import (
     CarrierForm,
     DelayForm,
     IncidentForm,
-    MemoForm,
     NoteForm,
     OutcomeForm,
+    PickUpForm,
     ProgressForm,
     ReplacementForm,
+    ReturnCloseForm,
     ReturnForm,
+    ReturnMemoForm,
     SignBackForm,
     VehicleForm,
 )
@@ -148,8 +150,9 @@ def note_create(request):
 
 
 def _note(number):
+    returns = Return.objects.select_related("replacement").annotate(memo_count=Count("memos")).order_by("recorded_at")
     lines = DeliveryNoteLine.objects.select_related("batch__line__product", "batch__line__order").prefetch_related(
-        "returns"
+        Prefetch("returns", queryset=returns)
     )
     return get_object_or_404(
         DeliveryNote.objects.select_related("customer", "address", "carrier", "vehicle", "issued_by").prefetch_related(
@@ -170,13 +173,11 @@ def note_detail(request, number):
         {
             "note": note,
             "sign_back": getattr(note, "sign_back", None),
-            "can": {"edit": can(user, "delivery.edit"), "memo": can(user, "return.memo")},
+            "can": {"edit": can(user, "delivery.edit")},
             "cancel_form": CancelForm(),
             "signback_form": SignBackForm(initial={"signed_on": timezone.localdate()}),
             "incident_form": IncidentForm(initial={"happened_on": timezone.localdate()}),
             "return_form": ReturnForm(),
-            "memo_form": MemoForm(),
-            "replacement_form": ReplacementForm(initial={"due_date": timezone.localdate() + timedelta(days=3)}),
             "customs_items": services.CUSTOMS_CHECKLIST,
             "today": timezone.localdate(),
         },
@@ -275,33 +276,162 @@ def return_add(request, pk):
     return _post_form(request, ReturnForm, line.note.number, action)
 
 
+# --- Returns (§5.7): open → picked up → closed, with Quality's write-ups as numbered memos ----------------------
+
+
+def _return(pk: int) -> Return:
+    return get_object_or_404(
+        Return.objects.select_related(
+            "note_line__note__customer",
+            "note_line__batch__line__order",
+            "note_line__batch__line__product",
+            "recorded_by",
+            "picked_up_by",
+            "closed_by",
+            "replacement",
+        ),
+        pk=pk,
+    )
+
+
+def _return_page(request, ret: Return, *, memo_form=None, pick_up_form=None, close_form=None, replacement_form=None):
+    user = request.user
+    memos = list(ret.memos.select_related("issued_by").prefetch_related("receipts").order_by("-issued_at", "-pk"))
+    for memo in memos:
+        receipts = list(memo.receipts.all())
+        memo.waiting = [Dept(r.department).label for r in receipts if r.acknowledged_at is None]
+        memo.acknowledged = len(receipts) - len(memo.waiting)
+        memo.total = len(receipts)
+    is_open = ret.status != Return.Status.CLOSED
+    if memo_form is not None and memo_form.is_bound:
+        # The page now shows every memo issued so far: sending the write-up again is a deliberate new memo.
+        memo_form.data = memo_form.data.copy()
+        memo_form.data["memos_seen"] = len(memos)
+    return render(
+        request,
+        "delivery/return_detail.html",
+        {
+            "ret": ret,
+            "note": ret.note_line.note,
+            "order_line": ret.note_line.batch.line,
+            "memos": memos,
+            "can": {
+                "memo": can(user, "return.memo") and is_open,
+                "pick_up": can(user, "return.progress") and ret.status == Return.Status.OPEN,
+                "close": can(user, "return.progress") and ret.status == Return.Status.PICKED_UP,
+                "replace": can(user, "delivery.edit") and not ret.replacement_id,
+            },
+            "failed": next((f for f in (memo_form, pick_up_form, close_form, replacement_form) if f is not None), None),
+            "memo_form": memo_form or ReturnMemoForm(initial={"memos_seen": len(memos)}),
+            "pick_up_form": pick_up_form or PickUpForm(initial={"picked_up_on": timezone.localdate()}),
+            "replacement_form": replacement_form
+            or ReplacementForm(initial={"due_date": timezone.localdate() + timedelta(days=3)}),
+        },
+    )
+
+
+def _return_action(request, pk, form_class, action, form_name: str):
+    """A form on the return page: ``action(ret, cleaned_data)`` returns the message, then back to the page; an
+    invalid form or a refusal of the procedure re-renders the page with the bound form and the reason, 422."""
+    ret = _return(pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            message = action(ret, form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, message)
+            return redirect("delivery:return", ret.pk)
+    response = _return_page(request, ret, **{form_name: form})
+    response.status_code = 422
+    return response
+
+
+@login_required
+def return_list(request):
+    require(request.user, "delivery.view")
+    status = request.GET.get("status", "")
+    returns = (
+        Return.objects.select_related(
+            "note_line__note__customer", "note_line__batch__line__product", "note_line__batch__line__order"
+        )
+        .annotate(memo_count=Count("memos"))
+        .order_by("-recorded_at", "-pk")
+    )
+    if status in Return.Status.values:
+        returns = returns.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(returns, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "delivery/return_list.html",
+        {"page": page, "status": status, "statuses": Return.Status.choices, "query": query.urlencode()},
+    )
+
+
+@login_required
+def return_detail(request, pk):
+    require(request.user, "delivery.view")
+    return _return_page(request, _return(pk))
+
+
 @login_required
 @require_POST
 def return_memo(request, pk):
     require(request.user, "return.memo")
-    ret = get_object_or_404(Return.objects.select_related("note_line__note"), pk=pk)
-    return _post_form(
-        request,
-        MemoForm,
-        ret.note_line.note.number,
-        lambda note, data: services.return_memo(user=request.user, ret=ret, memo=data["memo"]) and _("Memo saved."),
-    )
+
+    def write(ret, data):
+        memo = services.return_memo(
+            user=request.user,
+            ret=ret,
+            memo=data["memo"],
+            subject=data["subject"],
+            departments=data["departments"],
+            memos_seen=data["memos_seen"],
+        )
+        return _("Memo %(number)s issued to the departments concerned.") % {"number": memo.number}
+
+    return _return_action(request, pk, ReturnMemoForm, write, "memo_form")
+
+
+@login_required
+@require_POST
+def return_pick_up(request, pk):
+    require(request.user, "return.progress")
+
+    def pick_up(ret, data):
+        services.return_pick_up(user=request.user, ret=ret, on=data["picked_up_on"])
+        return _("Pickup recorded.")
+
+    return _return_action(request, pk, PickUpForm, pick_up, "pick_up_form")
+
+
+@login_required
+@require_POST
+def return_close(request, pk):
+    require(request.user, "return.progress")
+
+    def close(ret, data):
+        services.return_close(user=request.user, ret=ret)
+        return _("The return is closed.")
+
+    return _return_action(request, pk, ReturnCloseForm, close, "close_form")
 
 
 @login_required
 @require_POST
 def return_replace(request, pk):
     require(request.user, "delivery.edit")
-    ret = get_object_or_404(Return.objects.select_related("note_line__note"), pk=pk)
-    return _post_form(
-        request,
-        ReplacementForm,
-        ret.note_line.note.number,
-        lambda note, data: (
-            services.return_replace(user=request.user, ret=ret, due_date=data["due_date"])
-            and _("Replacement batch planned.")
-        ),
-    )
+
+    def replace(ret, data):
+        services.return_replace(user=request.user, ret=ret, due_date=data["due_date"])
+        return _("Replacement batch planned.")
+
+    return _return_action(request, pk, ReplacementForm, replace, "replacement_form")
 
 
 # --- Printing many notes -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -364,9 +364,9 @@ def my_work(user) -> list[WorkSection]:
     if total or any(d in REVIEW_DEPARTMENTS for d in mine):
         items = [
             WorkItem(
-                label=r.memo.subject[:90],
+                label=f"{r.memo.number} {r.memo.subject}"[:100],
                 url=reverse("orders:memo", args=[r.memo_id]),
-                detail=Dept(r.department).label,
+                detail=f"{Dept(r.department).label} · {r.memo.get_topic_display()}",
             )
             for r in receipts[:WORK_LIMIT]
         ]
@@ -383,14 +383,90 @@ def my_work(user) -> list[WorkSection]:
     return sections
 
 
-def memos_for(departments) -> "models.QuerySet[Memo]":
-    """Memos sent to any of ``departments`` (all memos for the others: everyone may read them)."""
+def memos_for(departments, *, topic: str = "") -> "models.QuerySet[Memo]":
+    """Memos sent to any of ``departments`` (all memos for the others: everyone may read them), optionally of one
+    topic, with what each concerns loaded for ``memo_concerns``."""
     pending = MemoReceipt.objects.filter(memo=OuterRef("pk"), acknowledged_at__isnull=True)
     memos = Memo.objects.select_related("order__customer", "issued_by").annotate(
         waiting=Count("receipts", filter=Q(receipts__acknowledged_at__isnull=True)),
         mine_waiting=Exists(pending.filter(department__in=list(departments))),
     )
-    return memos.order_by("-issued_at", "-pk")
+    if topic:
+        memos = memos.filter(topic=topic)
+    return with_concerns(memos).order_by("-issued_at", "-pk")
+
+
+def memo_for_page(pk: int) -> Memo:
+    return with_concerns(Memo.objects.select_related("order__customer", "issued_by")).get(pk=pk)
+
+
+# --- What a memo concerns ------------------------------------------------------------------------------------
+# Apps that stand on orders point at a memo: delivery's returns (Return.memos, reverse "returns") and
+# improvement's meeting minutes (Meeting.memo, reverse "meeting"). Orders must not import them, so it reads those
+# relations by name, and only when the app that adds them is installed.
+
+
+@dataclass
+class Concern:
+    key: str  # "order", "return", "meeting"
+    kind: str
+    text: str
+    url: str = ""
+
+
+def _memo_back_relations() -> set[str]:
+    return {f.name for f in Memo._meta.get_fields() if f.auto_created and not f.concrete}
+
+
+def _url(name: str, *args) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:  # the page's app is not built (or not installed)
+        return ""
+
+
+def with_concerns(memos: "models.QuerySet[Memo]") -> "models.QuerySet[Memo]":
+    """``memos`` with what ``memo_concerns`` reads loaded in a fixed number of queries."""
+    related = _memo_back_relations()
+    if "meeting" in related:
+        memos = memos.select_related("meeting")
+    if "returns" in related:
+        returns = Memo._meta.get_field("returns").related_model.objects.select_related(
+            "note_line__note", "note_line__batch__line__product"
+        )
+        memos = memos.prefetch_related(Prefetch("returns", queryset=returns))
+    return memos
+
+
+def memo_concerns(memo: Memo) -> list[Concern]:
+    """What ``memo`` is about, for its page, the list and the printed memo: its order (and revision), the returns
+    it writes up, the improvement meeting whose minutes it carries."""
+    from common.templatetags.numbers import num
+
+    concerns = []
+    related = _memo_back_relations()
+    if "returns" in related:
+        for ret in memo.returns.all():
+            note, product = ret.note_line.note, ret.note_line.batch.line.product
+            concerns.append(
+                Concern(
+                    "return",
+                    _("Return"),
+                    f"{note.number} · {product.code} {product.name} −{num(ret.quantity)} · {ret.reason[:60]}",
+                    _url("delivery:return", ret.pk),
+                )
+            )
+    meeting = getattr(memo, "meeting", None) if "meeting" in related else None
+    if meeting is not None:
+        url = meeting.get_absolute_url() if hasattr(meeting, "get_absolute_url") else ""
+        concerns.append(Concern("meeting", _("Improvement meeting"), str(meeting), url))
+    if memo.order_id:
+        order = memo.order
+        text = f"{order.number} {order.customer.display_name}"
+        if memo.topic == Memo.Topic.ORDER_CHANGE:
+            text = _("%(order)s, revision %(revision)s") % {"order": text, "revision": memo.revision}
+        concerns.append(Concern("order", _("Order"), text, order.get_absolute_url()))
+    return concerns
 
 
 def change_rows(revision: OrderRevision, language: str) -> list[dict]:

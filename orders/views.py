@@ -440,25 +440,46 @@ def change_decide(request, pk):
     return _done(request, change.order, _("Decision recorded."), "#revisions")
 
 
+def _memo_or_404(pk: int) -> Memo:
+    try:
+        return selectors.memo_for_page(pk)
+    except Memo.DoesNotExist:
+        raise Http404 from None
+
+
 @login_required
 def memo_list(request):
     require(request.user, "order.view")
     mine = departments_of(request.user)
-    memos = selectors.memos_for(mine)
-    page = Paginator(memos, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "orders/memo_list.html", {"page": page, "mine": mine})
+    topic = request.GET.get("topic", "")
+    if topic not in Memo.Topic.values:
+        topic = ""
+    page = Paginator(selectors.memos_for(mine, topic=topic), PAGE_SIZE).get_page(request.GET.get("page"))
+    for memo in page:
+        memo.concerns = selectors.memo_concerns(memo)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "orders/memo_list.html",
+        {"page": page, "mine": mine, "topic": topic, "topics": Memo.Topic.choices, "query": query.urlencode()},
+    )
 
 
 @login_required
 def memo_detail(request, pk):
     require(request.user, "order.view")
-    memo = get_object_or_404(Memo.objects.select_related("order__customer", "issued_by"), pk=pk)
+    memo = _memo_or_404(pk)
     receipts = list(memo.receipts.select_related("acknowledged_by"))
     mine = departments_of(request.user)
     for receipt in receipts:
         receipt.label = Dept(receipt.department).label
         receipt.can_acknowledge = receipt.department in mine and receipt.acknowledged_at is None
-    return render(request, "orders/memo_detail.html", {"memo": memo, "receipts": receipts})
+    return render(
+        request,
+        "orders/memo_detail.html",
+        {"memo": memo, "receipts": receipts, "concerns": selectors.memo_concerns(memo)},
+    )
 
 
 @login_required
@@ -478,7 +499,7 @@ def memo_acknowledge(request, pk):
 @login_required
 def memo_pdf(request, pk):
     require(request.user, "order.view")
-    memo = get_object_or_404(Memo.objects.select_related("order__customer", "issued_by"), pk=pk)
+    memo = _memo_or_404(pk)
     from orders.documents import memo_pdf as render_memo
 
     response = HttpResponse(render_memo(memo), content_type="application/pdf")
