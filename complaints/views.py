@@ -9,19 +9,18 @@ status 422 (CONVENTIONS.md, "Views and templates").
 
 from collections.abc import Callable
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import can, require
-from common.errors import DomainError
+from common.views import form_action
 from complaints import selectors, services
 from complaints.forms import (
     AcknowledgeForm,
@@ -38,22 +37,6 @@ from orders.forms import SIGNATURES
 
 PAGE_SIZE = 50
 S = Complaint.Status
-
-
-def _attempt(request, form, action: Callable, page: Callable[..., HttpResponse]):
-    """``action(cleaned_data)`` returns (message, url) → message and redirect; an invalid form or a DomainError →
-    ``page(form)`` re-rendered with the reason (beside the field it names, if any), status 422."""
-    if form.is_valid():
-        try:
-            message, url = action(form.cleaned_data)
-        except DomainError as error:
-            form.add_error(error.code if error.code in form.fields else None, error.message)
-        else:
-            messages.success(request, message)
-            return redirect(url)
-    response = page(form)
-    response.status_code = 422
-    return response
 
 
 def _complaint(number: str) -> Complaint:
@@ -138,7 +121,7 @@ def complaint_new(request):
             complaint.get_absolute_url(),
         )
 
-    return _attempt(request, ComplaintForm(request.POST, request.FILES), action, page)
+    return form_action(request, ComplaintForm(request.POST, request.FILES), action, page)
 
 
 # --- The complaint's page --------------------------------------------------------------------------------------
@@ -260,7 +243,7 @@ def complaint_detail(request, number):
 
 def _step(request, number, form, form_name: str, action: Callable):
     complaint = _complaint(number)
-    return _attempt(
+    return form_action(
         request,
         form,
         lambda data: (action(complaint, data), complaint.get_absolute_url()),

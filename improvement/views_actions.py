@@ -6,19 +6,15 @@ page it came from with the bound form, the reason beside its field, status 422 (
 The analysis report is views_report.py's, the management review views_review.py's.
 """
 
-from collections.abc import Callable
-
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Dept, can, require
-from common.errors import DomainError
+from common.views import form_action
 from improvement import actions as services
 from improvement import selectors
 from improvement.forms_actions import ActionForm, DoneForm, MeetingForm, VerifyForm
@@ -28,22 +24,6 @@ from satisfaction.models import SurveyRound
 PAGE_SIZE = 50
 HOME_ROUNDS = 10
 HOME_ROWS = 10
-
-
-def _attempt(request, form, action: Callable, page: Callable[..., HttpResponse]):
-    """``action(cleaned_data)`` returns (message, url) → message and redirect; an invalid form or a DomainError →
-    ``page(form)`` re-rendered with the reason (beside the field it names, if any), status 422."""
-    if form.is_valid():
-        try:
-            message, url = action(form.cleaned_data)
-        except DomainError as error:
-            form.add_error(error.code if error.code in form.fields else None, error.message)
-        else:
-            messages.success(request, message)
-            return redirect(url)
-    response = page(form)
-    response.status_code = 422
-    return response
 
 
 def _with_labels(actions):
@@ -149,7 +129,7 @@ def meeting_new(request):
         }
         return message, meeting.get_absolute_url()
 
-    return _attempt(request, MeetingForm(request.POST), action, page)
+    return form_action(request, MeetingForm(request.POST), action, page)
 
 
 @login_required
@@ -242,7 +222,7 @@ def action_new(request):
         )
         return _("Action %(number)s created.") % {"number": created.number}, created.get_absolute_url()
 
-    return _attempt(request, ActionForm(request.POST), action, page)
+    return form_action(request, ActionForm(request.POST), action, page)
 
 
 @login_required
@@ -286,7 +266,7 @@ def action_done(request, number):
         )
         return _("Action %(number)s reported done.") % {"number": action.number}, action.get_absolute_url()
 
-    return _attempt(request, DoneForm(request.POST), submit, page)
+    return form_action(request, DoneForm(request.POST), submit, page)
 
 
 @login_required
@@ -324,4 +304,4 @@ def action_verify(request, number):
             message = _("Action %(number)s verified not effective: it is open again for its owner.")
         return message % {"number": action.number}, action.get_absolute_url()
 
-    return _attempt(request, VerifyForm(request.POST), submit, page)
+    return form_action(request, VerifyForm(request.POST), submit, page)

@@ -9,7 +9,6 @@ its field, status 422 (CONVENTIONS.md, "Views and templates").
 
 import io
 import re
-from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,28 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import require
-from common.errors import DomainError
 from common.pdf import MissingGlyphs
+from common.views import form_action
 from improvement import report as reports
 from improvement.forms_report import ConfirmForm, CorrectForm, NewReportForm, ReportTextForm, ReturnForm
 from improvement.models import AnalysisReport
 from satisfaction.models import SurveyRound
-
-
-def _attempt(request, form, action: Callable, page: Callable[..., HttpResponse]) -> HttpResponse:
-    """``action(cleaned_data)`` returns (message, url) → message and redirect; an invalid form or a DomainError
-    → ``page(form)`` with the reason beside its field (the error's code names it) and status 422."""
-    if form.is_valid():
-        try:
-            message, url = action(form.cleaned_data)
-        except DomainError as error:
-            form.add_error(error.code if error.code in form.fields else None, error.message)
-        else:
-            messages.success(request, message)
-            return redirect(url)
-    response = page(form)
-    response.status_code = 422
-    return response
 
 
 def _report(pk: int) -> AnalysisReport:
@@ -107,7 +90,7 @@ def report_new(request, round_pk):
 
         return _round_page(request, survey_round, action_form=form)
 
-    return _attempt(request, NewReportForm(request.POST), action, page)
+    return form_action(request, NewReportForm(request.POST), action, page)
 
 
 # --- The report ------------------------------------------------------------------------------------------------
@@ -133,7 +116,7 @@ def report_edit(request, pk):
         reports.report_update(user=request.user, report=report, **data)
         return _("The report is saved as a draft."), report.get_absolute_url()
 
-    return _attempt(request, ReportTextForm(request.POST), action, lambda form: _edit_page(request, report, form))
+    return form_action(request, ReportTextForm(request.POST), action, lambda form: _edit_page(request, report, form))
 
 
 @login_required
@@ -149,7 +132,7 @@ def report_submit(request, pk):
         reports.report_submit(user=request.user, report=report, **text)
         return _("The report is submitted to the management representative."), report.get_absolute_url()
 
-    return _attempt(request, ReportTextForm(request.POST), action, lambda form: _edit_page(request, report, form))
+    return form_action(request, ReportTextForm(request.POST), action, lambda form: _edit_page(request, report, form))
 
 
 @login_required
@@ -162,7 +145,7 @@ def report_confirm(request, pk):
         reports.report_confirm(user=request.user, report=report)
         return _("The report is confirmed. It is now a record."), report.get_absolute_url()
 
-    return _attempt(
+    return form_action(
         request, ConfirmForm(request.POST), action, lambda form: _report_page(request, report, confirm_form=form)
     )
 
@@ -177,7 +160,7 @@ def report_return(request, pk):
         reports.report_return(user=request.user, report=report, reason=data["reason"])
         return _("The report is returned to Customer Service with your reason."), report.get_absolute_url()
 
-    return _attempt(
+    return form_action(
         request, ReturnForm(request.POST), action, lambda form: _report_page(request, report, return_form=form)
     )
 
@@ -196,7 +179,7 @@ def report_correct(request, pk):
             new.get_absolute_url(),
         )
 
-    return _attempt(
+    return form_action(
         request, CorrectForm(request.POST), action, lambda form: _report_page(request, report, correct_form=form)
     )
 

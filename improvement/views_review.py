@@ -10,7 +10,6 @@ fixed number of queries whatever the size of the period.
 
 import io
 import re
-from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,29 +21,13 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from accounts.roles import can, require
-from common.errors import DomainError
 from common.pdf import MissingGlyphs
+from common.views import form_action
 from improvement import review as reviews
 from improvement.forms_review import ReviewNewForm, ReviewRecordForm
 from improvement.models import ManagementReview
 
 PAGE_SIZE = 50
-
-
-def _attempt(request, form, action: Callable, page: Callable[..., HttpResponse]) -> HttpResponse:
-    """``action(cleaned_data)`` returns (message, url) → message and redirect; an invalid form or a DomainError
-    → ``page(form)`` with the reason beside its field (the error's code names it) and status 422."""
-    if form.is_valid():
-        try:
-            message, url = action(form.cleaned_data)
-        except DomainError as error:
-            form.add_error(error.code if error.code in form.fields else None, error.message)
-        else:
-            messages.success(request, message)
-            return redirect(url)
-    response = page(form)
-    response.status_code = 422
-    return response
 
 
 def _review(pk: int) -> ManagementReview:
@@ -113,7 +96,7 @@ def review_new(request):
         )
         return _("The pack is prepared: its figures are frozen as of today."), review.get_absolute_url()
 
-    return _attempt(request, ReviewNewForm(request.POST), action, lambda form: _new_page(request, form))
+    return form_action(request, ReviewNewForm(request.POST), action, lambda form: _new_page(request, form))
 
 
 # --- The pack ------------------------------------------------------------------------------------------------------
@@ -159,7 +142,9 @@ def review_record(request, pk):
         )
         return _("The management review and its decisions are recorded."), review.get_absolute_url()
 
-    return _attempt(request, ReviewRecordForm(request.POST), action, lambda form: _record_page(request, review, form))
+    return form_action(
+        request, ReviewRecordForm(request.POST), action, lambda form: _record_page(request, review, form)
+    )
 
 
 # --- Files ---------------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from accounts.roles import can, require
 from common.errors import DomainError
 from common.models import OutboxMessage
 from common.outbox import message_resend
+from common.views import form_action
 from customers.models import Contact
 from satisfaction import eligibility, scoring, selectors, services
 from satisfaction.forms import (
@@ -57,22 +58,6 @@ SURVEY_MAIL = (services.INVITATION, services.REMINDER)
 # The progress fragment asks again this often (seconds): quickly while e-mails are going out, slowly after.
 POLL_SENDING = 3
 POLL_OPEN = 20
-
-
-def _attempt(request, form, action: Callable, page: Callable[..., HttpResponse]):
-    """The shape of every action: ``action(cleaned_data)`` returns (message, url) → message and redirect; an
-    invalid form or a DomainError → ``page(form)`` re-rendered with the reason, status 422."""
-    if form.is_valid():
-        try:
-            message, url = action(form.cleaned_data)
-        except DomainError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, message)
-            return redirect(url)
-    response = page(form)
-    response.status_code = 422
-    return response
 
 
 def _round(pk: int) -> SurveyRound:
@@ -125,7 +110,7 @@ def round_open_half_year(request):
             message = _("%(name)s already exists; here it is.")
         return message % {"name": survey_round.name}, survey_round.get_absolute_url()
 
-    return _attempt(request, HalfYearForm(request.POST), action, lambda form: _round_list_page(request, form))
+    return form_action(request, HalfYearForm(request.POST), action, lambda form: _round_list_page(request, form))
 
 
 @login_required
@@ -146,7 +131,7 @@ def round_new_ad_hoc(request):
             survey_round.get_absolute_url(),
         )
 
-    return _attempt(request, form, action, page)
+    return form_action(request, form, action, page)
 
 
 def _progress_context(survey_round: SurveyRound, results=None) -> dict:
@@ -259,7 +244,7 @@ def _round_action(request, pk, action: Callable[[SurveyRound], str], form=None) 
             return _round_page(request, survey_round, deadline_form=form)
         return _round_page(request, survey_round, action_form=form)
 
-    return _attempt(request, form, run, page)
+    return form_action(request, form, run, page)
 
 
 @login_required
@@ -419,7 +404,7 @@ def round_refresh(request, pk):
             _customers_url(request, survey_round),
         )
 
-    return _attempt(
+    return form_action(
         request,
         ActionForm(request.POST),
         refresh,
@@ -442,7 +427,7 @@ def line_include(request, pk, line_pk):
         message = _("%(customer)s added to the list.") if data["included"] else _("%(customer)s removed from the list.")
         return message % {"customer": line.customer}, _customers_url(request, survey_round, f"line-{line.pk}")
 
-    return _attempt(request, form, change, lambda form: _customers_page(request, survey_round, bound=form))
+    return form_action(request, form, change, lambda form: _customers_page(request, survey_round, bound=form))
 
 
 # --- Responses ---------------------------------------------------------------------------------------------------
@@ -484,7 +469,7 @@ def response_enter(request, pk):
             reverse("satisfaction:response", args=[saved.pk]),
         )
 
-    return _attempt(request, form, submit, page)
+    return form_action(request, form, submit, page)
 
 
 @login_required
@@ -640,7 +625,7 @@ def scorecard_new(request):
             reverse("satisfaction:scorecards"),
         )
 
-    return _attempt(request, form, record, page)
+    return form_action(request, form, record, page)
 
 
 # --- Survey e-mails that failed ----------------------------------------------------------------------------------
@@ -679,4 +664,4 @@ def mail_resend(request, pk):
         message_resend(message=message, user=request.user)
         return _("The e-mail to %(to)s is queued again.") % {"to": message.to}, reverse("satisfaction:failed_mail")
 
-    return _attempt(request, form, resend, lambda form: _failed_mail_page(request, form))
+    return form_action(request, form, resend, lambda form: _failed_mail_page(request, form))
