@@ -12,7 +12,7 @@ def navigation(request):
     depts = departments_of(user)
     return {
         "SITE_NAME": settings.SITE_NAME,
-        "nav_items": nav_for(user),
+        "nav_items": nav_for(user, request.path),
         "user_departments": [label for value, label in Dept.choices if value in depts],
         "show_admin_link": user.is_staff,
         "queue_down": queue_state_cached() == "down",

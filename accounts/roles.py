@@ -54,6 +54,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "delivery.edit": frozenset({Dept.CS}),  # batches, delivery notes, sign-back, returns, at-risk outcomes
     "progress.edit": frozenset({Dept.PMC}),  # production progress and delay reports
     "carrier.edit": frozenset({Dept.CS, Dept.ADMIN}),
+    # Export paperwork and processing-trade transfers (§5.6.2, §5.9.2): Customs does them, Customer Service assists.
+    "customs.edit": frozenset({Dept.CUSTOMS, Dept.CS}),
     "return.memo": frozenset({Dept.QA}),
     "sheet.send": frozenset({Dept.CS, Dept.ADMIN}),  # send the daily sheet again by hand
     # Satisfaction surveys (§5.11, §5.12.4). Customer Service runs them (§5.11.1); everyone may read results.

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 
 from accounts.roles import Dept
 
@@ -11,5 +12,9 @@ def departments_sync() -> None:
     for code in Dept.values:
         Group.objects.get_or_create(name=code)
     admin_group = Group.objects.get(name=Dept.ADMIN)
-    perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
+    perms = Permission.objects.filter(
+        Q(content_type__app_label__in=ADMIN_APPS)
+        # The work calendar (public holidays, make-up working days) lives in common/ beside the outbox.
+        | Q(content_type__app_label="common", content_type__model="workcalendarday")
+    )
     admin_group.permissions.add(*perms)

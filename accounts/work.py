@@ -11,9 +11,11 @@ PROVIDERS = [
     "customers.selectors.my_work",
     "orders.selectors.my_work",
     "delivery.selectors.my_work",
+    "delivery.customs.my_work",
     "satisfaction.selectors.my_work",
     "complaints.selectors.my_work",
     "improvement.selectors.my_work",
+    "improvement.report.my_work",
 ]
 
 

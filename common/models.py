@@ -4,6 +4,7 @@ cross-cutting rules; CONVENTIONS.md, "an outbox"). A down queue or mail server d
 loses one, and one bad address never makes the others be sent twice (one message per recipient)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -47,3 +48,36 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.kind} #{self.object_id} → {self.to} ({self.status})"
+
+
+class WorkCalendarDay(models.Model):
+    """An exception to the Monday-to-Friday week, kept by administrators: a public holiday on a weekday, or a
+    make-up working day (调休) on a weekend. Deadlines counted in working days (review steps, complaints) read
+    them through ``common.workdays``."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Public holiday (no work)")
+        WORKDAY = "workday", _("Make-up working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100, help_text=_("For example: National Day, Spring Festival."))
+
+    class Meta:
+        verbose_name = _("work calendar day")
+        verbose_name_plural = _("work calendar")
+        ordering = ["-date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["holiday", "workday"]), name="workcalendarday_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.date.isoformat()} {self.name} ({self.get_kind_display()})"
+
+    def clean(self):
+        # A holiday may fall on a weekend (a week-long holiday is entered day by day); a make-up day may not
+        # fall on a weekday, where it would mean nothing.
+        if self.date is not None and self.kind == self.Kind.WORKDAY and self.date.weekday() < 5:
+            raise ValidationError(
+                {"kind": _("This day is a working day already; only a Saturday or Sunday can be a make-up day.")}
+            )

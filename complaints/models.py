@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from customers.models import Customer, QualityProblem
@@ -34,7 +35,7 @@ class Complaint(models.Model):
         OTHER = "other", _("Other")
 
     class Category(models.TextChoices):
-        QUALITY = "quality", _("Quality")
+        QUALITY = "quality", pgettext_lazy("complaint category", "Quality")
         DELIVERY = "delivery", _("Delivery")
         QUANTITY = "quantity", _("Quantity")
         PACKAGING = "packaging", _("Packaging")

@@ -1,13 +1,14 @@
 """Reading complaints: the list and its filters, the page, deadlines and overdue steps, the timeline, My work.
 
-Deadlines (§5.10.2 "within a configurable number of days") are working days, Monday to Friday, counted from the
+Deadlines (§5.10.2 "within a configurable number of days") are working days (common.workdays: Monday to Friday
+and the work calendar's make-up days, less its public holidays), counted from the
 previous step: COMPLAINT_ACK_DAYS from the day received, COMPLAINT_INVESTIGATE_DAYS from the acknowledgement,
 COMPLAINT_ANSWER_DAYS from the investigation, COMPLAINT_ACCEPT_DAYS from the answer. A step is overdue when more
 working days than allowed have passed since the previous one (as order review steps: orders.selectors.is_overdue).
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
@@ -18,9 +19,9 @@ from django.utils.translation import gettext_lazy
 
 from accounts.roles import MATRIX, Dept, can, departments_of
 from accounts.work import WorkItem, WorkSection
+from common.workdays import add_working_days, earliest_start_within, working_days_between
 from complaints.models import Complaint, ComplaintAttachment
 from delivery.models import DeliveryNote, Return
-from orders.selectors import working_days_between
 
 S = Complaint.Status
 WORK_LIMIT = 20
@@ -58,16 +59,6 @@ def step_start(complaint: Complaint) -> date | None:
     return None
 
 
-def add_working_days(start: date, days: int) -> date:
-    """The ``days``-th working day after ``start`` (``start`` itself for 0)."""
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
 def due_on(complaint: Complaint) -> date | None:
     start, days = step_start(complaint), step_days(complaint.status)
     if start is None or days is None:
@@ -83,17 +74,8 @@ def is_overdue(complaint: Complaint, today: date | None = None) -> bool:
 
 
 def overdue_before(days: int, today: date) -> date:
-    """The earliest start day whose step is not overdue ``today``: a step started before it is overdue.
-
-    ``working_days_between(start, today)`` only grows as ``start`` moves back, so walking back from today until
-    one more day would exceed ``days`` finds it; the database then compares dates instead of counting days."""
-    start, counted = today, 0
-    while True:
-        counted_if_earlier = counted + (1 if start.weekday() < 5 else 0)
-        if counted_if_earlier > days:
-            return start
-        counted = counted_if_earlier
-        start -= timedelta(days=1)
+    """The earliest start day whose step is not overdue ``today``: a step started before it is overdue."""
+    return earliest_start_within(days, today)
 
 
 def overdue_q(today: date | None = None) -> Q:

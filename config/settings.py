@@ -161,6 +161,8 @@ STORAGES = {
     },
 }
 
+# Labels start with a capital, decimals show without trailing zeros, in every form (common.forms).
+FORM_RENDERER = "common.forms.FormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -212,7 +214,7 @@ SIGNBACK_CHASE_DAYS = env_int("SIGNBACK_CHASE_DAYS", 3)
 
 # --- Orders.
 ORDER_ORIGINAL_MAX_MB = env_int("ORDER_ORIGINAL_MAX_MB", 15)
-# Review steps waiting longer than this many working days (Mon-Fri) are shown as overdue.
+# Review steps waiting longer than this many working days (common.workdays) are shown as overdue.
 REVIEW_OVERDUE_WORKING_DAYS = env_int("REVIEW_OVERDUE_WORKING_DAYS", 2)
 
 # --- Imports.
@@ -275,6 +277,12 @@ CELERY_BEAT_SCHEDULE["delivery-not-ready"] = {
 
 # --- The outbox (common.outbox): every e-mail is a row first, delivered by a worker; swept every minute.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
+# The on-time rate (§5.5.2): a month is closed this many days after its end and kept as a record.
+ONTIME_CLOSE_DAYS = env_int("ONTIME_CLOSE_DAYS", 5)
+CELERY_BEAT_SCHEDULE["ontime-close-months"] = {
+    "task": "delivery.tasks.close_ontime_months",
+    "schedule": crontab(hour=6, minute=10),
+}
 CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "common.tasks.deliver_outbox", "schedule": 60.0}
 
 # --- Customer satisfaction surveys (§5.11, §5.12.4).
@@ -331,7 +339,7 @@ CELERY_BEAT_SCHEDULE["survey-reminders"] = {
     "schedule": crontab(hour=SURVEY_REMINDER_HOUR, minute=0),
 }
 
-# --- Complaints (§5.10.2): working days (Mon–Fri) each step may take before it shows as overdue.
+# --- Complaints (§5.10.2): working days (common.workdays) each step may take before it shows as overdue.
 COMPLAINT_ACK_DAYS = env_int("COMPLAINT_ACK_DAYS", 1)  # received → acknowledged to the customer
 COMPLAINT_INVESTIGATE_DAYS = env_int("COMPLAINT_INVESTIGATE_DAYS", 5)  # acknowledged → investigated
 COMPLAINT_ANSWER_DAYS = env_int("COMPLAINT_ANSWER_DAYS", 2)  # investigated → answer sent to the customer

@@ -7,6 +7,10 @@ from django.views.generic import RedirectView
 from common.views import healthz
 from satisfaction.public import survey_public
 
+# The error pages are the app's own, with its navigation and in both languages (templates/403.html, 404.html,
+# 500.html); Django's default handlers render the first two, the 500 one needs care (common.views.server_error).
+handler500 = "common.views.server_error"
+
 admin.site.site_header = settings.SITE_NAME
 admin.site.site_title = settings.SITE_NAME
 

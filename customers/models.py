@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -427,7 +428,7 @@ class QualityProblem(models.Model):
     customer's next orders see the open ones (§5.2.4.5: earlier problems fixed?)."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("quality problem status", "Open")
         FIXED = "fixed", _("Fixed")
 
     customer = models.ForeignKey(
@@ -441,6 +442,16 @@ class QualityProblem(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     corrective_action = models.TextField(_("corrective action"), blank=True)
     fixed_on = models.DateField(_("fixed on"), null=True, blank=True)
+    # Who recorded the fix and when (the history keeps every change with its author too).
+    fixed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("fix recorded by"),
+    )
+    fixed_at = models.DateTimeField(_("fix recorded at"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
     )

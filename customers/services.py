@@ -259,10 +259,22 @@ def quality_problem_fix(*, user, problem: QualityProblem, corrective_action: str
     require(user, "quality_problem.edit")
     if not corrective_action.strip():
         raise DomainError(_("Say what was done to fix it."))
-    updated = QualityProblem.objects.filter(pk=problem.pk, status=QualityProblem.Status.OPEN).update(
-        status=QualityProblem.Status.FIXED, corrective_action=corrective_action.strip(), fixed_on=fixed_on
-    )
-    if not updated:
-        raise DomainError(_("This problem is already marked fixed."))
-    problem.refresh_from_db()
+    if fixed_on is None:
+        raise DomainError(_("Give the date it was fixed."))
+    if fixed_on > timezone.localdate():
+        raise DomainError(_("The fix date is in the future."))
+    # Saved (not a bulk update) so the history keeps the fix with who recorded it and when.
+    with transaction.atomic():
+        problem = QualityProblem.objects.select_for_update().get(pk=problem.pk)
+        if problem.status != QualityProblem.Status.OPEN:
+            raise DomainError(_("This problem is already marked fixed."))
+        if fixed_on < problem.reported_on:
+            raise DomainError(_("The problem cannot be fixed before it was reported."))
+        problem.status = QualityProblem.Status.FIXED
+        problem.corrective_action = corrective_action.strip()
+        problem.fixed_on = fixed_on
+        problem.fixed_by = user
+        problem.fixed_at = timezone.now()
+        problem._history_user = user
+        problem.save()
     return problem

@@ -91,7 +91,7 @@ def customer_detail(request, code):
             "quotations": quotations,
             "requirements": customer.environmental_requirements.select_related("recorded_by"),
             "log": customer.communications.select_related("user", "contact")[:100],
-            "quality_problems": customer.quality_problems.select_related("product", "recorded_by"),
+            "quality_problems": customer.quality_problems.select_related("product", "recorded_by", "fixed_by"),
             "quality_form": QualityProblemForm(initial={"reported_on": today}),
             "fix_form": QualityFixForm(initial={"fixed_on": today}),
             "history": customer_history(customer),

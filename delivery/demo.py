@@ -50,14 +50,16 @@ def seed(users: dict | None = None) -> None:
     )
     for index, order in enumerate(orders):
         for line in order.lines.select_related("product").order_by("position"):
+            # The past deliveries first (each from goods warehoused for it), then today's progress on the rest.
+            delivered = _history(rng, users, order, line, today, carrier, vehicle, index)
+            rest = max(line.quantity - delivered, Decimal(0))
             services.progress_update(
                 user=users["pmc"],
                 line=line,
                 planned_completion=line.requested_date - timedelta(days=rng.choice([1, 2, 3, 5])),
-                produced=line.quantity * Decimal(rng.choice(["0.4", "0.8", "1"])),
-                warehoused=line.quantity * Decimal(rng.choice(["0", "0.3", "0.6"])),
+                produced=delivered + rest * Decimal(rng.choice(["0.4", "0.8", "1"])),
+                warehoused=delivered + rest * Decimal(rng.choice(["0", "0.3", "0.6"])),
             )
-            _history(rng, users, order, line, today, carrier, vehicle, index)
     # A delay PMC reported and Customer Service has still to settle, on the first open line.
     first = next((o for o in orders), None)
     if first is not None:
@@ -67,8 +69,10 @@ def seed(users: dict | None = None) -> None:
         )
 
 
-def _history(rng, users, order, line, today, carrier, vehicle, index):
-    """Batches over past months for this line: delivered on time, late, partly, or not at all."""
+def _history(rng, users, order, line, today, carrier, vehicle, index) -> Decimal:
+    """Batches over past months for this line: delivered on time, late, partly, or not at all. Returns the
+    quantity delivered."""
+    delivered = Decimal(0)
     months = 2 + index % 5
     share = (line.quantity / Decimal(months + 1)).quantize(Decimal("1"))
     for month in range(months, 0, -1):
@@ -79,6 +83,9 @@ def _history(rng, users, order, line, today, carrier, vehicle, index):
             continue  # never delivered: late
         late = roll > 0.85
         delivered_on = due + timedelta(days=rng.randint(1, 6)) if late else due - timedelta(days=rng.randint(0, 2))
+        delivered += share
+        # Only goods in the warehouse go on a note: PMC warehoused this share before it left.
+        services.progress_update(user=users["pmc"], line=line, warehoused=delivered)
         note = services.note_issue(
             user=users["cs"],
             items=[services.NoteItem(batch, share)],
@@ -86,6 +93,7 @@ def _history(rng, users, order, line, today, carrier, vehicle, index):
             carrier=carrier if carrier.agreements.filter(valid_from__lte=delivered_on).exists() else None,
             vehicle=vehicle if carrier.agreements.filter(valid_from__lte=delivered_on).exists() else None,
             customs_checklist={c["key"]: True for c in services.CUSTOMS_CHECKLIST},
+            backdate_reason="演示数据:历史送货补录 Demo data: past deliveries entered afterwards",
         )
         if delivered_on < today - timedelta(days=5) or rng.random() < 0.5:
             services.signback_record(
@@ -109,3 +117,4 @@ def _history(rng, users, order, line, today, carrier, vehicle, index):
         DeliveryBatch.objects.create(
             line=line, quantity=share, due_date=today + timedelta(days=1), created_by=users["cs"]
         )
+    return delivered

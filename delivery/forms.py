@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Dept
+from delivery.carriers import usable_carriers, usable_vehicles
 from delivery.models import Carrier, CarrierAgreement, Vehicle
 from delivery.services import RETURN_MEMO_DEPARTMENTS
 from orders.forms import DATE, clean_scan
@@ -13,6 +14,22 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 class BatchForm(forms.Form):
     quantity = forms.DecimalField(label=_("quantity"), max_digits=14, decimal_places=3, min_value=0.001)
     due_date = forms.DateField(label=_("due date"), widget=DATE)
+    reason = forms.CharField(
+        label=_("reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 1}),
+        help_text=_("Needed when the batch is due after the customer's date (the customer's agreement)."),
+    )
+
+
+class BatchMoveForm(forms.Form):
+    due_date = forms.DateField(label=_("new due date"), widget=DATE)
+    reason = forms.CharField(
+        label=_("reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 1}),
+        help_text=_("Needed to move a batch later (the customer's agreement)."),
+    )
 
 
 class ProgressForm(forms.Form):
@@ -30,24 +47,84 @@ class OutcomeForm(forms.Form):
     outcome = forms.CharField(label=_("Outcome with the customer"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class VehicleSelect(forms.Select):
+    """Each vehicle option names its carrier (``data-carrier``) so the page can offer only that carrier's."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-carrier"] = str(instance.carrier_id)
+        return option
+
+
+def vehicle_label(vehicle: Vehicle) -> str:
+    return " · ".join(filter(None, [vehicle.plate, vehicle.kind, str(vehicle.carrier)]))
+
+
 class NoteForm(forms.Form):
     delivery_date = forms.DateField(label=_("delivery date"), widget=DATE)
     expected_arrival = forms.DateTimeField(label=_("expected arrival"), widget=DATETIME, required=False)
-    carrier = forms.ModelChoiceField(Carrier.objects.filter(active=True), label=_("carrier"), required=False)
-    vehicle = forms.ModelChoiceField(Vehicle.objects.filter(active=True), label=_("vehicle"), required=False)
+    carrier = forms.ModelChoiceField(
+        Carrier.objects.none(),
+        label=_("carrier"),
+        required=False,
+        help_text=_("Carriers with a transport agreement in force on the delivery date."),
+        error_messages={"invalid_choice": _("This carrier has no transport agreement in force on the delivery date.")},
+    )
+    vehicle = forms.ModelChoiceField(
+        Vehicle.objects.none(),
+        label=_("vehicle"),
+        required=False,
+        widget=VehicleSelect,
+        error_messages={"invalid_choice": _("This vehicle is retired or its carrier cannot be chosen on this date.")},
+    )
     remarks = forms.CharField(label=_("remarks"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    backdate_reason = forms.CharField(
+        label=_("why dated before today"),
+        widget=forms.Textarea(attrs={"rows": 1}),
+        required=False,
+        help_text=_("Only when the goods left on an earlier day: the reason is kept with the note."),
+    )
 
     def __init__(self, *args, customs=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("delivery_date", timezone.localdate())
+        # The carriers offered are those usable on the date the form carries (§5.5.3); the service checks again.
+        on = self._date()
+        self.fields["carrier"].queryset = usable_carriers(on)
+        self.fields["vehicle"].queryset = usable_vehicles(on)
+        self.fields["vehicle"].label_from_instance = vehicle_label
         self.customs = customs or []
         for item in self.customs:
             self.fields[f"customs_{item['key']}"] = forms.BooleanField(
                 label=f"{item['zh']} / {item['en']}", required=False
             )
 
+    def _date(self):
+        if self.is_bound:
+            try:
+                return self.fields["delivery_date"].clean(self.data.get(self.add_prefix("delivery_date")))
+            except forms.ValidationError:
+                pass
+        initial = self.initial.get("delivery_date")
+        return initial() if callable(initial) else initial
+
+    def clean(self):
+        data = super().clean()
+        carrier, vehicle = data.get("carrier"), data.get("vehicle")
+        if vehicle is not None and carrier is None:
+            self.add_error("carrier", _("Choose the carrier of vehicle %(plate)s.") % {"plate": vehicle.plate})
+        elif vehicle is not None and vehicle.carrier_id != carrier.pk:
+            self.add_error("vehicle", _("Vehicle %(plate)s belongs to another carrier.") % {"plate": vehicle.plate})
+        return data
+
     def customs_checklist(self) -> dict:
         return {item["key"]: True for item in self.customs if self.cleaned_data.get(f"customs_{item['key']}")}
+
+
+class TransferForm(forms.Form):
+    completed_on = forms.DateField(label=_("Transfer completed on"), widget=DATE)
 
 
 class CancelForm(forms.Form):
@@ -122,7 +199,13 @@ class ReplacementForm(forms.Form):
 class CarrierForm(forms.ModelForm):
     class Meta:
         model = Carrier
-        fields = ["name", "contact", "phone", "active"]
+        fields = ["name", "contact", "phone"]
+
+
+def _carriers_for(field, instance):
+    """Carriers in use, and the record's own carrier when it is edited (even if retired since)."""
+    current = getattr(instance, "carrier_id", None)
+    field.queryset = Carrier.objects.filter(active=True) | Carrier.objects.filter(pk=current)
 
 
 class AgreementForm(forms.ModelForm):
@@ -131,17 +214,22 @@ class AgreementForm(forms.ModelForm):
         fields = ["carrier", "reference", "protection_terms", "valid_from", "valid_to", "signed_file"]
         widgets = {"valid_from": DATE, "valid_to": DATE, "protection_terms": forms.Textarea(attrs={"rows": 2})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _carriers_for(self.fields["carrier"], self.instance)
+
     def clean_signed_file(self):
         return clean_scan(self.cleaned_data.get("signed_file"))
-
-    def clean(self):
-        data = super().clean()
-        if data.get("valid_from") and data.get("valid_to") and data["valid_to"] < data["valid_from"]:
-            self.add_error("valid_to", _("The agreement ends before it starts."))
-        return data
 
 
 class VehicleForm(forms.ModelForm):
     class Meta:
         model = Vehicle
         fields = ["carrier", "plate", "kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _carriers_for(self.fields["carrier"], self.instance)
+
+
+CARRIER_FORMS = {"carrier": CarrierForm, "agreement": AgreementForm, "vehicle": VehicleForm}

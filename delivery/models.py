@@ -8,9 +8,10 @@ its number and says why.
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from customers.models import Customer, DeliveryAddress
@@ -73,6 +74,8 @@ class DeliveryBatch(models.Model):
     line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="batches", verbose_name=_("line"))
     quantity = models.DecimalField(_("quantity"), validators=[MinValueValidator(0.001)], **QTY)
     due_date = models.DateField(_("due date"))
+    # Why the batch is due after the customer's date (the customer agreed); empty when it is due on or before it.
+    due_reason = models.TextField(_("why due after the customer's date"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -87,6 +90,26 @@ class DeliveryBatch(models.Model):
         return f"{self.line} {self.quantity} @ {self.due_date}"
 
 
+class BatchDueChange(models.Model):
+    """A batch's due date moved (later: with the customer's agreement as the reason). A record: never edited."""
+
+    # Goes with its batch: a batch withdrawn from a cancelled or changed order (orders/hooks) takes its moves along.
+    batch = models.ForeignKey(DeliveryBatch, on_delete=models.CASCADE, related_name="due_changes")
+    old_date = models.DateField(_("old due date"))
+    new_date = models.DateField(_("new due date"))
+    reason = models.TextField(_("reason"))
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(_("changed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("due date change")
+        verbose_name_plural = _("due date changes")
+        ordering = ["batch", "changed_at", "pk"]
+
+    def __str__(self):
+        return f"{self.batch_id}: {self.old_date} → {self.new_date}"
+
+
 # --- Carriers (§5.5.3) ------------------------------------------------------------------------------------
 
 
@@ -95,6 +118,7 @@ class Carrier(models.Model):
     contact = models.CharField(_("contact"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     active = models.BooleanField(_("in use"), default=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("carrier")
@@ -108,27 +132,40 @@ class Carrier(models.Model):
 class CarrierAgreement(models.Model):
     """The transport agreement with its product-protection terms; a carrier without a valid one is not chosen."""
 
-    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="agreements")
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("carrier"))
     reference = models.CharField(_("agreement no."), max_length=60)
     protection_terms = models.TextField(_("product-protection terms"))
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"))
     signed_file = models.FileField(_("signed agreement"), upload_to="delivery/agreements/%Y/", blank=True)
+    # A retired agreement (ended early, replaced, entered by mistake) is kept but no longer makes a carrier usable.
+    active = models.BooleanField(_("in force"), default=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("carrier agreement")
         verbose_name_plural = _("carrier agreements")
         ordering = ["carrier", "-valid_to"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_to__gte=F("valid_from")), name="agreement_ends_after_start")
+        ]
 
     def __str__(self):
         return f"{self.carrier} {self.reference}"
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": _("The agreement ends before it starts.")})
+
 
 class Vehicle(models.Model):
-    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="vehicles")
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="vehicles", verbose_name=_("carrier"))
     plate = models.CharField(_("plate number"), max_length=20)
     kind = models.CharField(_("vehicle type"), max_length=60, blank=True)
     active = models.BooleanField(_("in use"), default=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("vehicle")
@@ -137,6 +174,14 @@ class Vehicle(models.Model):
 
     def __str__(self):
         return self.plate
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.active and self.carrier_id and not self.carrier.active:
+            raise ValidationError(
+                _("%(carrier)s is retired: its vehicles cannot be in use.") % {"carrier": self.carrier}
+            )
 
 
 # --- Delivery notes (§5.6) --------------------------------------------------------------------------------
@@ -156,7 +201,7 @@ class DeliveryNote(models.Model):
     """送货单 (with its vehicle dispatch request, 车辆调度申请单): one customer and address, lines from batches."""
 
     class Status(models.TextChoices):
-        ISSUED = "issued", _("Issued")
+        ISSUED = "issued", pgettext_lazy("delivery note status", "Issued")
         CANCELLED = "cancelled", _("Cancelled")
 
     number = models.CharField(_("delivery note no."), max_length=20, unique=True)
@@ -168,6 +213,8 @@ class DeliveryNote(models.Model):
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="notes")
     customs_checklist = models.JSONField(_("customs paperwork"), default=dict, blank=True)
     remarks = models.TextField(_("remarks"), blank=True)
+    # A note dated before the day it was issued says why (kept with the note; the on-time rate reads the date).
+    backdate_reason = models.TextField(_("why dated before the day of issue"), blank=True)
     # Processing-trade transfer (结转, §5.9): done when the customs transfer of this delivery is completed.
     transfer_completed_on = models.DateField(_("transfer completed on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ISSUED)
@@ -247,7 +294,7 @@ class Return(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Pickup to arrange")
         PICKED_UP = "picked_up", _("Picked up")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("return status", "Closed")
 
     note_line = models.ForeignKey(DeliveryNoteLine, on_delete=models.PROTECT, related_name="returns")
     quantity = models.DecimalField(_("quantity"), validators=[MinValueValidator(0.001)], **QTY)
@@ -271,6 +318,8 @@ class Return(models.Model):
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # Who moved the return along and when (pickup, Quality's memos, closing), as a trail.
+    history = HistoricalRecords(m2m_fields=[memos])
 
     class Meta:
         verbose_name = _("return")
@@ -340,3 +389,129 @@ class PrintJob(models.Model):
 
     def __str__(self):
         return f"{len(self.notes)} notes ({self.status})"
+
+
+# --- The vehicle dispatch request and the customs work of a delivery (§5.6.1, §5.6.2, §5.9.2) ---------------------
+
+
+class DispatchCounter(models.Model):
+    """The last vehicle dispatch request number issued per year (row-locked like the note counter)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class DispatchRequest(models.Model):
+    """车辆调度申请单 (§5.6.1): Customer Service's numbered request for a vehicle, opened with its delivery note.
+    The carrier, vehicle and destination are copied when it is made: the printed request says what was asked."""
+
+    number = models.CharField(_("dispatch request no."), max_length=20, unique=True)
+    note = models.OneToOneField(
+        DeliveryNote, on_delete=models.PROTECT, related_name="dispatch", verbose_name=_("delivery note")
+    )
+    use_date = models.DateField(_("vehicle needed on"))
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("carrier")
+    )
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("vehicle")
+    )
+    destination = models.TextField(_("destination"))
+    expected_arrival = models.DateTimeField(_("expected arrival"), null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("vehicle dispatch request")
+        verbose_name_plural = _("vehicle dispatch requests")
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self):
+        return self.number
+
+
+class CustomsWork(models.Model):
+    """The customs side of one delivery note: the export paperwork of a direct export (§5.6.2), or the
+    processing-trade transfer (结转) of a domestic delivery (§5.9.2). Customs does it; Customer Service assists
+    and sees the state. Each change is kept with who and when (history)."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", _("Export paperwork")
+        TRANSFER = "transfer", _("Processing-trade transfer (结转)")
+
+    note = models.OneToOneField(
+        DeliveryNote, on_delete=models.PROTECT, related_name="customs_work", verbose_name=_("delivery note")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # item key -> {"by": user id, "at": ISO time}: the export paperwork done so far.
+    done = models.JSONField(_("paperwork done"), default=dict, blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("completed by"),
+    )
+    completed_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = _("customs work")
+        verbose_name_plural = _("customs work")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["kind", "completed_at"])]
+
+    def __str__(self):
+        return f"{self.note} {self.kind}"
+
+
+# --- The on-time rate's closed months (§5.5.2) ----------------------------------------------------------------
+
+
+class OnTimeMonth(models.Model):
+    """A month of the on-time rate (all customers), closed ``ONTIME_CLOSE_DAYS`` after its end and kept as a
+    record: the figures as they were when it closed. A later change is an OnTimeRestatement, never an edit."""
+
+    month = models.DateField(_("month"), unique=True)  # its first day
+    due = models.PositiveIntegerField(_("due"))
+    on_time = models.PositiveIntegerField(_("on time"))
+    delivered_late = models.PositiveIntegerField(_("delivered late"))
+    not_delivered = models.PositiveIntegerField(_("not delivered"))
+    closed_at = models.DateTimeField(_("closed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("closed on-time month")
+        verbose_name_plural = _("closed on-time months")
+        ordering = ["-month"]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
+
+
+class OnTimeRestatement(models.Model):
+    """A change to a closed month's figures after it closed, with its reason (§5.5.2, records §7.0)."""
+
+    closed_month = models.ForeignKey(OnTimeMonth, on_delete=models.PROTECT, related_name="restatements")
+    due = models.PositiveIntegerField(_("due"))
+    on_time = models.PositiveIntegerField(_("on time"))
+    delivered_late = models.PositiveIntegerField(_("delivered late"))
+    not_delivered = models.PositiveIntegerField(_("not delivered"))
+    reason = models.TextField(_("reason"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("restatement")
+        verbose_name_plural = _("restatements")
+        ordering = ["closed_month", "recorded_at", "pk"]
+
+    def __str__(self):
+        return f"{self.closed_month}: {self.reason[:60]}"

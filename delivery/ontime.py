@@ -6,7 +6,10 @@ quantity, but not all of it by the due date) or not delivered (nothing or only p
 
 Decisions taken with the issue:
 
-* batches of cancelled orders are not due and never counted;
+* every committed order line is covered: its part nobody planned in batches counts as one batch due on the
+  customer's date, never delivered (``selectors.unplanned_lines``), so an unplanned line can be late;
+* batches of cancelled orders count only when they were due before the day of the cancellation: what was late
+  before it stays late in its month; the rest is not due;
 * the current month is provisional and counts only settled batches: those due before today, and those due
   later but already delivered in full; months after the current one are not shown;
 * a month with no due batches has no rate (``None``), neither 0% nor 100%.
@@ -27,12 +30,12 @@ from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError
 from customers.models import Customer
-from delivery.models import DeliveryBatch, DeliveryNote
-from delivery.selectors import batches_with_delivery
-from orders.models import Order
+from delivery.models import DeliveryBatch, DeliveryNote, OnTimeMonth, OnTimeRestatement
+from delivery.selectors import batches_counted, batches_with_delivery, unplanned_lines
 
 MONTHS_SHOWN = 24
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -50,6 +53,8 @@ class MonthRate:
     delivered_late: int
     not_delivered: int
     provisional: bool = False
+    closed: "OnTimeMonth | None" = None  # the record, once the month is closed
+    unexplained: bool = False  # closed, and the live count differs from the record with no restatement to say why
 
     @property
     def key(self) -> str:
@@ -115,11 +120,9 @@ def find_customer(code: str) -> Customer:
 def due_batches(
     first: date, last: date, customer: Customer | None = None, batches: QuerySet[DeliveryBatch] | None = None
 ) -> QuerySet[DeliveryBatch]:
-    """Batches due from ``first`` to ``last`` (inclusive) that count for the rate: not of cancelled orders."""
-    batches = DeliveryBatch.objects.all() if batches is None else batches
-    batches = batches.filter(due_date__gte=first, due_date__lte=last).exclude(
-        line__order__status=Order.Status.CANCELLED
-    )
+    """Batches due from ``first`` to ``last`` (inclusive) that count for the rate (``selectors.batches_counted``:
+    a cancelled order's only when due before its cancellation)."""
+    batches = batches_counted(batches).filter(due_date__gte=first, due_date__lte=last)
     if customer is not None:
         batches = batches.filter(line__order__customer=customer)
     return batches
@@ -156,6 +159,13 @@ def _month_counts(
     outer GROUP BY over it is plain, portable SQL, because the ORM cannot aggregate over aggregates."""
     inner = _counted(first, last, customer)
     sql, params = inner.query.sql_with_params()
+    sql = f"SELECT x.month, x.quantity, x.delivered, x.delivered_on_time FROM ({sql}) x"
+    if not only_on_time:
+        # An unplanned part of a line is one batch, never delivered (never on time): same query, UNION ALL.
+        lines = _unplanned(first, last, customer).annotate(month=TruncMonth("due")).values("month", "unplanned")
+        lines_sql, lines_params = lines.query.sql_with_params()
+        sql += f" UNION ALL SELECT u.month, u.unplanned, 0, 0 FROM ({lines_sql}) u"
+        params = (*params, *lines_params)
     outer = (
         "SELECT b.month, COUNT(*), "
         "SUM(CASE WHEN b.delivered_on_time >= b.quantity THEN 1 ELSE 0 END), "
@@ -168,6 +178,14 @@ def _month_counts(
         rows = cursor.fetchall()
     # TruncMonth gives a date on PostgreSQL and text (or a datetime string) on SQLite: keep "YYYY-MM".
     return {str(month)[:7]: (int(due), int(on_time or 0), int(late or 0)) for month, due, on_time, late in rows}
+
+
+def _unplanned(first: date, last: date, customer: Customer | None) -> QuerySet:
+    """The unplanned parts of lines due from ``first`` to ``last``, each counted as one batch."""
+    lines = unplanned_lines().filter(due__gte=first, due__lte=last).order_by()
+    if customer is not None:
+        lines = lines.filter(order__customer=customer)
+    return lines
 
 
 def _current_month_counts(current: date, today: date, customer: Customer | None) -> dict[str, tuple[int, int, int]]:
@@ -219,10 +237,15 @@ def monthly_rates(
         counts = _month_counts(first, current - timedelta(days=1), customer) if first < current else {}
         cache.set(key, counts, timeout=24 * 3600)
     counts = {**counts, **_current_month_counts(current, today, customer)}
+    records = {}
+    if customer is None:  # the closed record is the company's rate, all customers
+        records = {r.month: r for r in OnTimeMonth.objects.filter(month__gte=first).prefetch_related("restatements")}
     rates = []
     for i in range(months):
         month = add_months(first, i)
         due, on_time, delivered_late = counts.get(month_key(month), (0, 0, 0))
+        record = records.get(month)
+        recorded = standing(record) if record is not None else None
         rates.append(
             MonthRate(
                 month=month,
@@ -231,6 +254,8 @@ def monthly_rates(
                 delivered_late=delivered_late,
                 not_delivered=due - on_time - delivered_late,
                 provisional=month == current,
+                closed=record,
+                unexplained=recorded is not None and (recorded.due, recorded.on_time) != (due, on_time),
             )
         )
     return rates
@@ -270,4 +295,131 @@ def late_batches(month: date, customer: Customer | None = None, today: date | No
         .annotate(delivered_in_full=Q(delivered__gte=F("quantity")))
         .select_related("line__order__customer", "line__product")
         .order_by("due_date", "line__order__number", "line__position", "pk")
+    )
+
+
+def late_unplanned(month: date, customer: Customer | None = None, today: date | None = None) -> QuerySet:
+    """The order lines of ``month`` whose unplanned part was due before today: each is a late batch, never
+    delivered. Annotated as ``selectors.committed_lines`` (``due``, ``unplanned``)."""
+    today = today or timezone.localdate()
+    month = month_start(month)
+    last = min(month_end(month), today - timedelta(days=1))
+    return (
+        _unplanned(month, last, customer)
+        .select_related("order__customer", "product")
+        .order_by("due", "order__number", "position")
+    )
+
+
+# --- Closed months and restatements ------------------------------------------------------------------------------
+#
+# A month is closed ONTIME_CLOSE_DAYS after its end (settings; 5 by default) and its figures are kept as a record
+# (OnTimeMonth). Afterwards the figures can still change: a note dated back into the month, a note cancelled, a
+# batch planned on a past customer date. Each such service records an OnTimeRestatement with its reason; the
+# daily check records any change that came another way (the admin, the shell) as unexplained. The page shows the
+# figures as they stand, the closed record, and every restatement with its reason: never a silent change.
+
+
+def close_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "ONTIME_CLOSE_DAYS", 5))
+
+
+def closing_day(month: date) -> date:
+    """The first day ``month`` is closed on."""
+    return month_end(month) + timedelta(days=close_days() + 1)
+
+
+def _figures(rate) -> tuple[int, int, int, int]:
+    return rate.due, rate.on_time, rate.delivered_late, rate.not_delivered
+
+
+def standing(record: OnTimeMonth):
+    """The record's figures as they stand: the last restatement's, else those it was closed with."""
+    restatements = list(record.restatements.all())
+    return restatements[-1] if restatements else record
+
+
+def months_close(today: date | None = None) -> list[OnTimeMonth]:
+    """Close every month of the last MONTHS_SHOWN whose closing day has come and that is not closed yet.
+    Idempotent (the month is unique): run daily, and by the page."""
+    from django.db import IntegrityError, transaction
+
+    today = today or timezone.localdate()
+    first = add_months(month_start(today), -(MONTHS_SHOWN - 1))
+    # The last month that can be closed today; once it is, nothing is left to do until the next closing day.
+    last = add_months(month_start(today), -1)
+    if closing_day(last) > today:
+        last = add_months(last, -1)
+    done_key = f"ontime:closed-through:{last}"
+    if cache.get(done_key):
+        return []
+    month = first
+    done = set(OnTimeMonth.objects.filter(month__gte=first).values_list("month", flat=True))
+    closed = []
+    while closing_day(month) <= today:
+        if month not in done:
+            rate = month_rate(month, today=today)
+            try:
+                with transaction.atomic():
+                    closed.append(
+                        OnTimeMonth.objects.create(
+                            month=month,
+                            due=rate.due,
+                            on_time=rate.on_time,
+                            delivered_late=rate.delivered_late,
+                            not_delivered=rate.not_delivered,
+                        )
+                    )
+            except IntegrityError:
+                pass  # closed meanwhile by another run
+        month = add_months(month, 1)
+    cache.set(done_key, True, timeout=24 * 3600)
+    return closed
+
+
+def restate(*, months, reason: str, user=None, today: date | None = None) -> list[OnTimeRestatement]:
+    """After a change that may touch closed months: for each closed one whose due or on-time count is no longer
+    what its record says, record a restatement with the new figures and ``reason``. Call inside the change's
+    transaction, after the change."""
+    today = today or timezone.localdate()
+    wanted = {month_start(m) for m in months}
+    made = []
+    for record in OnTimeMonth.objects.filter(month__in=wanted).prefetch_related("restatements"):
+        live = month_rate(record.month, today=today)
+        before = standing(record)
+        if (live.due, live.on_time) == (before.due, before.on_time):
+            continue
+        made.append(
+            OnTimeRestatement.objects.create(
+                closed_month=record,
+                due=live.due,
+                on_time=live.on_time,
+                delivered_late=live.delivered_late,
+                not_delivered=live.not_delivered,
+                reason=reason,
+                recorded_by=user,
+            )
+        )
+    return made
+
+
+def both_languages(text, **params) -> str:
+    """A (lazy) message in Chinese and English, for a reason kept on a record that both readers read."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        zh = str(text) % params if params else str(text)
+    with translation.override("en"):
+        en = str(text) % params if params else str(text)
+    return zh if zh == en else f"{zh} / {en}"
+
+
+def months_check(today: date | None = None) -> list[OnTimeRestatement]:
+    """The daily check: a closed month whose figures changed without a restatement gets one, marked unexplained."""
+    return restate(
+        months=OnTimeMonth.objects.values_list("month", flat=True),
+        reason=both_languages(gettext_lazy("Changed without a recorded reason (found by the daily check).")),
+        today=today,
     )

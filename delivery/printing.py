@@ -24,7 +24,7 @@ def _notes(ids):
     lines = DeliveryNoteLine.objects.select_related("batch__line__product", "batch__line__order").order_by("pk")
     notes = (
         DeliveryNote.objects.filter(pk__in=ids)
-        .select_related("customer", "address", "carrier", "vehicle", "issued_by")
+        .select_related("customer", "address", "carrier", "vehicle", "issued_by", "dispatch")
         .prefetch_related(Prefetch("lines", queryset=lines))
     )
     by_id = {n.pk: n for n in notes}

@@ -5,11 +5,13 @@ in the database (one query, no per-line queries), so other pages ("My work") can
 
 - open: the order is signed off or confirmed to the customer, and quantity minus delivered is above zero;
   delivered = the lines of *issued* delivery notes for the line's batches (cancelled notes count for nothing);
-- due date: the confirmed date when there is one, else the requested date;
+- due date: the earliest due date of what is still outstanding on the line, by the definitions of
+  ``delivery.selectors`` shared with My work and the on-time rate: its batches with quantity outstanding, and its
+  unplanned part, due on the customer's date (confirmed, else requested);
 - at risk, for any of three reasons:
   ``late_plan``  the planned completion is later than the day before the due date (i.e. on or after it);
   ``delayed``    a delay report that Customer Service has not settled yet;
-  ``overdue``    past the due date with quantity outstanding.
+  ``overdue``    a batch (or the unplanned part) past its due date with quantity outstanding.
 
 ``open_lines(today)`` returns the same lines as ``SheetRow`` objects with ``at_risk`` and ``at_risk_reason``;
 ``build_workbook(rows, day)`` writes them into an .xlsx (openpyxl write-only: rows are streamed, memory stays flat).
@@ -23,6 +25,7 @@ from decimal import Decimal
 
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     DecimalField,
     Exists,
@@ -33,6 +36,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import translation
@@ -40,8 +44,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from delivery.models import DelayReport, DeliveryNote, DeliveryNoteLine
-from delivery.selectors import ZERO
-from orders.models import Order, OrderLine
+from delivery.selectors import ZERO, batches_with_delivery, customer_date, lines_not_ready, planned_in_batches
+from orders.models import Order, OrderLine, SignOff
+from orders.selectors import UNDER_REVIEW
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The form's name in the procedure; printed in both languages whatever the reader's language.
@@ -78,16 +83,32 @@ def open_lines_queryset(today: date, lines: QuerySet[OrderLine] | None = None) -
     """
     unsettled = DelayReport.objects.filter(line=OuterRef("pk"), settled_at__isnull=True)
     base = OrderLine.objects.all() if lines is None else lines
+    outstanding_batches = batches_with_delivery().filter(line=OuterRef("pk"), outstanding__gt=0)
     return (
-        base.filter(order__status__in=OPEN_ORDER_STATUSES)
+        # An order back in review after a change stays on the sheet, its state shown (orders.selectors
+        # .shipping_refusal says what of it may ship meanwhile).
+        base.alias(signed_once=Exists(SignOff.objects.filter(order=OuterRef("order"))))
+        .filter(Q(order__status__in=OPEN_ORDER_STATUSES) | Q(order__status__in=UNDER_REVIEW, signed_once=True))
         .annotate(
             delivered=_delivered(),
-            due=Coalesce("confirmed_date", "requested_date"),
+            customer_due=customer_date(),
+            unplanned=ExpressionWrapper(F("quantity") - planned_in_batches(), output_field=QTY),
+            next_batch_due=Subquery(outstanding_batches.order_by("due_date").values("due_date")[:1]),
             planned=F("progress__planned_completion"),
             produced=Coalesce("progress__produced", ZERO),
             warehoused=Coalesce("progress__warehoused", ZERO),
         )
-        .annotate(outstanding=ExpressionWrapper(F("quantity") - F("delivered"), output_field=QTY))
+        .annotate(
+            outstanding=ExpressionWrapper(F("quantity") - F("delivered"), output_field=QTY),
+            # The first date something of the line is due: its unplanned part counts as due on the customer's date.
+            due=Case(
+                When(
+                    Q(unplanned__gt=0) & (Q(next_batch_due__isnull=True) | Q(next_batch_due__gt=F("customer_due"))),
+                    then=F("customer_due"),
+                ),
+                default=Coalesce(F("next_batch_due"), F("customer_due")),
+            ),
+        )
         .filter(outstanding__gt=0)
         .annotate(
             # "later than the day before the due date" is "on or after the due date" for whole days.
@@ -128,6 +149,7 @@ VALUE_FIELDS = (
     "delayed",
     "overdue",
     "delay_new_date",
+    "order__status",
 )
 
 
@@ -174,6 +196,7 @@ class SheetRow:
     outstanding: Decimal
     risks: tuple[str, ...]  # codes from RISKS; empty when the line is on track
     delay_new_date: date | None = None
+    order_status: str = ""
 
     @property
     def at_risk(self) -> bool:
@@ -219,7 +242,10 @@ class SheetRow:
 
     @property
     def status(self) -> str:
-        return str(Stage.LABELS[self.stage])
+        stage = str(Stage.LABELS[self.stage])
+        if self.order_status in UNDER_REVIEW:
+            return f"{stage} · {Order.Status(self.order_status).label}"
+        return stage
 
     @property
     def customer(self) -> str:
@@ -249,6 +275,7 @@ def rows_from_values(values: Iterable[dict]) -> Iterable[SheetRow]:
             outstanding=v["quantity"] - v["delivered"],
             risks=tuple(risk for risk in RISKS if v[risk]),
             delay_new_date=v["delay_new_date"],
+            order_status=v.get("order__status", ""),
         )
 
 
@@ -265,10 +292,12 @@ class Summary:
     overdue: int
     due_today: int
     due_tomorrow: int
+    not_ready_tomorrow: int = 0  # the lines My work lists as "Due tomorrow and not ready" (the same query)
 
 
 def summarize(rows: Iterable[SheetRow], today: date) -> Summary:
-    """The counts of the e-mail body and the page, from rows already read."""
+    """The counts of the e-mail body and the page, from rows already read (and the not-ready count, asked of
+    the database with My work's definition)."""
     tomorrow = today + timedelta(days=1)
     total = at_risk = overdue = due_today = due_tomorrow = 0
     for row in rows:
@@ -277,7 +306,7 @@ def summarize(rows: Iterable[SheetRow], today: date) -> Summary:
         overdue += OVERDUE in row.risks
         due_today += row.due_date == today
         due_tomorrow += row.due_date == tomorrow
-    return Summary(total, at_risk, overdue, due_today, due_tomorrow)
+    return Summary(total, at_risk, overdue, due_today, due_tomorrow, lines_not_ready(tomorrow).count())
 
 
 def summary_counts(today: date, lines: QuerySet[OrderLine] | None = None) -> Summary:
@@ -298,7 +327,7 @@ def summary_counts(today: date, lines: QuerySet[OrderLine] | None = None) -> Sum
         overdue += count if group["overdue"] else 0
         due_today += count if group["due"] == today else 0
         due_tomorrow += count if group["due"] == tomorrow else 0
-    return Summary(total, at_risk, overdue, due_today, due_tomorrow)
+    return Summary(total, at_risk, overdue, due_today, due_tomorrow, lines_not_ready(tomorrow, lines).count())
 
 
 # --- The Excel sheet ---------------------------------------------------------------------------------------
@@ -391,7 +420,7 @@ def build_workbook(rows: Iterable[SheetRow], day: date) -> bytes:
     sheet.append([title])
     line = gettext_lazy(
         "%(day)s: %(open)s open lines, %(at_risk)s at risk, %(overdue)s overdue, "
-        "%(due_today)s due today, %(due_tomorrow)s due tomorrow"
+        "%(due_today)s due today, %(due_tomorrow)s due tomorrow (%(not_ready)s not ready)"
     )
     params = {
         "day": day.isoformat(),
@@ -400,6 +429,7 @@ def build_workbook(rows: Iterable[SheetRow], day: date) -> bytes:
         "overdue": summary.overdue,
         "due_today": summary.due_today,
         "due_tomorrow": summary.due_tomorrow,
+        "not_ready": summary.not_ready_tomorrow,
     }
     sheet.append([bilingual(line, " / ") % params])
 

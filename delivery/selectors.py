@@ -1,13 +1,46 @@
-"""Reading delivery data. The definitions the on-time rate, the daily sheet and the pages share live here."""
+"""Reading delivery data. The definitions the on-time rate, the daily sheet, My work and the readiness
+announcement share live here, so "due", "overdue", "delivered" and "ready" mean one thing everywhere (§5.4, §5.5):
 
+- A **batch** is due on its ``due_date``; its *delivered* quantity is what issued (not cancelled) delivery notes
+  carry, its *outstanding* quantity the rest.
+- Every committed order line is covered: the part of a line nobody has planned in batches (``unplanned``) counts
+  as **one batch due on the line's customer date** (the PMC-confirmed date, else the requested one). Nothing can
+  be delivered from it before it is planned, so once that date has passed it is late.
+- A batch (or an unplanned part) is **overdue** when its due date is before today and quantity is outstanding.
+- A batch of a **cancelled** order still counts when it was due before the day of the cancellation: what was
+  already late stays late in its month. The rest of a cancelled order is not due.
+- Goods are **ready** for day D when the line's stock (warehoused minus delivered) covers everything of the line
+  outstanding by D (its batches due on or before D, and its unplanned part if the customer's date is by D):
+  earlier dates take the stock first. Having once been put on a note does not make a batch ready.
+"""
+
+from datetime import date
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, TruncDate
 
 from delivery.models import DeliveryBatch, DeliveryNote, DeliveryNoteLine
+from orders.models import Order, OrderLine, OrderRevision, SignOff
 
-ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=3))
+QTY = DecimalField(max_digits=14, decimal_places=3)
+ZERO = Value(Decimal(0), output_field=QTY)
+DELIVERABLE = (Order.Status.SIGNED_OFF, Order.Status.CONFIRMED)
+# An order back in review after a change was committed once: its lines stay due while the change is reviewed.
+UNDER_REVIEW = (Order.Status.IN_REVIEW, Order.Status.ON_HOLD, Order.Status.AWAITING_SIGNOFF)
 
 
 def _delivered(extra: Q | None = None):
@@ -17,7 +50,21 @@ def _delivered(extra: Q | None = None):
     if extra is not None:
         lines = lines.filter(extra)
     total = lines.order_by().values("batch").annotate(total=Sum("quantity")).values("total")
-    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=14, decimal_places=3)), ZERO)
+    return Coalesce(Subquery(total, output_field=QTY), ZERO)
+
+
+def cancelled_on(order_ref: str = "line__order"):
+    """The day the outer order was cancelled (its cancellation revision), or NULL."""
+    revisions = OrderRevision.objects.filter(order=OuterRef(order_ref), kind=OrderRevision.Kind.CANCEL)
+    return Subquery(revisions.order_by("-number").annotate(day=TruncDate("created_at")).values("day")[:1])
+
+
+def batches_counted(batches: QuerySet[DeliveryBatch] | None = None) -> QuerySet[DeliveryBatch]:
+    """Batches that are due at all: not of a cancelled order, unless due before the day of its cancellation."""
+    batches = DeliveryBatch.objects.all() if batches is None else batches
+    return batches.annotate(cancelled_on=cancelled_on()).filter(
+        ~Q(line__order__status=Order.Status.CANCELLED) | Q(due_date__lt=F("cancelled_on"))
+    )
 
 
 def batches_with_delivery() -> QuerySet[DeliveryBatch]:
@@ -26,26 +73,136 @@ def batches_with_delivery() -> QuerySet[DeliveryBatch]:
     return DeliveryBatch.objects.annotate(
         delivered=_delivered(),
         delivered_on_time=_delivered(Q(note__delivery_date__lte=OuterRef("due_date"))),
-    ).annotate(outstanding=F("quantity") - F("delivered"))
+    ).annotate(outstanding=ExpressionWrapper(F("quantity") - F("delivered"), output_field=QTY))
+
+
+def overdue_batches(today: date) -> QuerySet[DeliveryBatch]:
+    """Counted batches past their due date with quantity outstanding."""
+    return batches_counted(batches_with_delivery()).filter(due_date__lt=today, outstanding__gt=0)
+
+
+def customer_date():
+    """The customer's date of an order line: PMC's confirmed date as agreed, else the requested date."""
+    return Coalesce("confirmed_date", "requested_date")
+
+
+def _sum_batches(filters: Q | None = None):
+    batches = DeliveryBatch.objects.filter(line=OuterRef("pk"))
+    if filters is not None:
+        batches = batches.filter(filters)
+    total = batches.order_by().values("line").annotate(total=Sum("quantity")).values("total")
+    return Coalesce(Subquery(total, output_field=QTY), ZERO)
+
+
+def _sum_delivered(filters: Q | None = None):
+    notes = DeliveryNoteLine.objects.filter(batch__line=OuterRef("pk"), note__status=DeliveryNote.Status.ISSUED)
+    if filters is not None:
+        notes = notes.filter(filters)
+    total = notes.order_by().values("batch__line").annotate(total=Sum("quantity")).values("total")
+    return Coalesce(Subquery(total, output_field=QTY), ZERO)
+
+
+def planned_in_batches():
+    """For the outer order line: the quantity its batches hold."""
+    return _sum_batches()
+
+
+def committed_lines(lines: QuerySet[OrderLine] | None = None) -> QuerySet[OrderLine]:
+    """Lines the company has committed to: of signed-off or confirmed orders, of orders back in review after a
+    change (they were signed off once), and of cancelled orders that had been signed off (for what was due
+    before the cancellation). Annotated with ``due`` (the customer's date), ``planned`` (in batches),
+    ``unplanned`` (never below zero) and ``cancelled_on``."""
+    lines = OrderLine.objects.all() if lines is None else lines
+    signed = Exists(SignOff.objects.filter(order=OuterRef("order")))
+    return (
+        lines.alias(signed_once=signed)
+        .filter(
+            Q(order__status__in=DELIVERABLE)
+            | (Q(order__status__in=(*UNDER_REVIEW, Order.Status.CANCELLED)) & Q(signed_once=True))
+        )
+        .annotate(due=customer_date(), planned=_sum_batches(), cancelled_on=cancelled_on("order"))
+        .annotate(
+            unplanned=Greatest(ExpressionWrapper(F("quantity") - F("planned"), output_field=QTY), ZERO),
+        )
+    )
+
+
+def unplanned_lines() -> QuerySet[OrderLine]:
+    """The unplanned parts that count as a batch: quantity unplanned, and not of a cancelled order unless due
+    before the cancellation."""
+    return (
+        committed_lines()
+        .filter(unplanned__gt=0)
+        .filter(~Q(order__status=Order.Status.CANCELLED) | Q(due__lt=F("cancelled_on")))
+    )
+
+
+def overdue_unplanned(today: date) -> QuerySet[OrderLine]:
+    return unplanned_lines().filter(due__lt=today)
+
+
+# --- Readiness (§5.5.1) -----------------------------------------------------------------------------------
+
+
+def lines_with_readiness(day: date, lines: QuerySet[OrderLine] | None = None) -> QuerySet[OrderLine]:
+    """Lines of orders that may ship, annotated for ``day``: ``due_on_day`` (batches due that day still
+    outstanding, plus the unplanned part when the customer's date is that day), ``needed`` (everything of the line
+    outstanding by that day), ``stock`` (warehoused minus delivered) and ``short`` (needed minus stock)."""
+    by_day = Q(due_date__lte=day)
+    lines = committed_lines(lines).filter(order__status__in=DELIVERABLE)
+    return (
+        lines.annotate(
+            warehoused=Coalesce("progress__warehoused", ZERO),
+            delivered_all=_sum_delivered(),
+            outstanding_by_day=ExpressionWrapper(
+                _sum_batches(by_day) - _sum_delivered(Q(batch__due_date__lte=day)), output_field=QTY
+            ),
+            outstanding_on_day=ExpressionWrapper(
+                _sum_batches(Q(due_date=day)) - _sum_delivered(Q(batch__due_date=day)), output_field=QTY
+            ),
+        )
+        .annotate(
+            due_on_day=ExpressionWrapper(
+                F("outstanding_on_day") + Case(When(due=day, then=F("unplanned")), default=ZERO, output_field=QTY),
+                output_field=QTY,
+            ),
+            needed=ExpressionWrapper(
+                F("outstanding_by_day") + Case(When(due__lte=day, then=F("unplanned")), default=ZERO, output_field=QTY),
+                output_field=QTY,
+            ),
+            stock=ExpressionWrapper(F("warehoused") - F("delivered_all"), output_field=QTY),
+        )
+        .annotate(short=ExpressionWrapper(F("needed") - F("stock"), output_field=QTY))
+    )
+
+
+def lines_not_ready(day: date, lines: QuerySet[OrderLine] | None = None) -> QuerySet[OrderLine]:
+    """§5.5.1: the order lines with something due on ``day`` whose stock does not cover it. My work, the
+    announcement and the daily sheet all count these."""
+    return (
+        lines_with_readiness(day, lines)
+        .filter(due_on_day__gt=0, short__gt=0)
+        .select_related("order__customer", "product")
+        .order_by("order__number", "position")
+    )
+
+
+def line_stock(line: OrderLine) -> Decimal:
+    """What of the line is in the warehouse now: warehoused minus delivered by issued notes."""
+    progress = getattr(line, "progress", None)
+    warehoused = progress.warehoused if progress is not None else Decimal(0)
+    delivered = (
+        DeliveryNoteLine.objects.filter(batch__line=line, note__status=DeliveryNote.Status.ISSUED).aggregate(
+            total=Sum("quantity")
+        )["total"]
+        or 0
+    )
+    return warehoused - delivered
 
 
 # --- My work ----------------------------------------------------------------------------------------------
 
 WORK_LIMIT = 20
-
-
-def batches_not_ready(day):
-    """§5.5.1: batches due on ``day`` that are not ready (outstanding, no delivery note, not warehoused)."""
-    from orders.models import Order
-
-    return (
-        batches_with_delivery()
-        .filter(due_date=day, line__order__status__in=[Order.Status.SIGNED_OFF, Order.Status.CONFIRMED])
-        .exclude(note_lines__note__status=DeliveryNote.Status.ISSUED)
-        .filter(Q(line__progress__isnull=True) | Q(line__progress__warehoused__lt=F("quantity")))
-        .select_related("line__order__customer", "line__product")
-        .order_by("line__order__number")
-    )
 
 
 def unsigned_notes(today, days: int):
@@ -76,16 +233,18 @@ def my_work(user):
     sections = []
     today = timezone.localdate()
     if in_dept(user, Dept.CS, Dept.WAREHOUSE, Dept.PMC):
-        batches = batches_not_ready(today + timedelta(days=1))
+        not_ready = lines_not_ready(today + timedelta(days=1))
         items = [
             WorkItem(
-                label=f"{b.line.order.number} {b.line.order.customer.display_name} · {b.line.product.code}",
-                url=reverse("delivery:order", args=[b.line.order.number]) + f"#line-{b.line_id}",
-                detail=_("%(qty)s due tomorrow") % {"qty": num(b.quantity)},
+                label=f"{line.order.number} {line.order.customer.display_name} · {line.product.code}",
+                url=reverse("delivery:order", args=[line.order.number]) + f"#line-{line.pk}",
+                detail=_("%(qty)s due tomorrow") % {"qty": num(line.due_on_day)}
+                + " · "
+                + _("%(stock)s in stock") % {"stock": num(max(line.stock, 0))},
             )
-            for b in batches[:WORK_LIMIT]
+            for line in not_ready[:WORK_LIMIT]
         ]
-        sections.append(WorkSection(title=_("Due tomorrow and not ready"), items=items, total=batches.count()))
+        sections.append(WorkSection(title=_("Due tomorrow and not ready"), items=items, total=not_ready.count()))
     if in_dept(user, Dept.CS, Dept.MARKETING):
         # §5.4.1: Customer Service sees the lines at risk and asks Marketing to settle with the customer;
         # Marketing sees the same list.

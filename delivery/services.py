@@ -14,13 +14,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import Dept, require
 from common.errors import DomainError
 from common.jobs import enqueue_on_commit
 from common.numbering import next_in_year
 from common.templatetags.numbers import num
+from delivery import customs, dispatch, ontime
 from delivery.models import (
+    BatchDueChange,
     Carrier,
     DelayReport,
     DeliveryBatch,
@@ -34,41 +37,134 @@ from delivery.models import (
     Vehicle,
 )
 from orders.models import Memo, Order, OrderLine
+from orders.selectors import UNDER_REVIEW, shipping_refusal
 from orders.services import memo_issue
 
 DELIVERABLE = (Order.Status.SIGNED_OFF, Order.Status.CONFIRMED)
 
-# The export paperwork checked on a delivery note for export and transfer customers (§5.6.2).
-CUSTOMS_CHECKLIST = [
-    {"key": "invoice_packing_list", "zh": "发票及装箱单", "en": "Invoice and packing list"},
-    {"key": "customs_declaration", "zh": "报关单", "en": "Customs declaration"},
-    {"key": "customs_seal", "zh": "关封(结转)", "en": "Customs seal (transfer)"},
-    {"key": "handbook", "zh": "加工贸易手册核销", "en": "Processing-trade handbook entry"},
-]
+# The export paperwork of a direct export (§5.6.2); see delivery/customs.py.
+CUSTOMS_CHECKLIST = customs.EXPORT_PAPERWORK
 
 
 # --- Batches -------------------------------------------------------------------------------------------
 
 
-def batch_plan(*, user, line: OrderLine, quantity: Decimal, due_date: date) -> DeliveryBatch:
-    """Split part of an order line's quantity into a delivery batch due on ``due_date``."""
+def customer_date(line: OrderLine) -> date:
+    """The customer's date of a line: PMC's confirmed date as agreed with the customer, else the requested one."""
+    return line.confirmed_date or line.requested_date
+
+
+def batch_plan(*, user, line: OrderLine, quantity: Decimal, due_date: date, reason: str = "") -> DeliveryBatch:
+    """Split part of an order line's quantity into a delivery batch due on ``due_date``.
+
+    A batch is due on the customer's date (§5.5): earlier is always possible; later only with the reason (the
+    customer's agreement), kept on the batch. What is not planned counts as due on the customer's date
+    (``selectors``): once that date has passed it is late, and a batch planned from it is due on that date, so
+    planning cannot make a late quantity on time."""
     require(user, "delivery.edit")
     if quantity is None or quantity <= 0:
-        raise DomainError(_("The quantity must be more than zero."))
+        raise DomainError(_("The quantity must be more than zero."), code="quantity")
+    if due_date is None:
+        raise DomainError(_("Give the due date."), code="due_date")
+    reason = (reason or "").strip()
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=line.order_id)
-        if order.status not in DELIVERABLE:
-            raise DomainError(
-                _("Only a signed-off or confirmed order can be delivered (this one is %(status)s).")
-                % {"status": order.get_status_display()}
-            )
+        refusal = shipping_refusal(order, line)  # signed off, or back in review by a change that left the line alone
+        if refusal:
+            raise DomainError(refusal)
+        line = OrderLine.objects.get(pk=line.pk)
         planned = DeliveryBatch.objects.filter(line=line).aggregate(total=Sum("quantity"))["total"] or 0
         if planned + quantity > line.quantity:
             raise DomainError(
                 _("Line %(n)s has %(left)s left to plan; %(asked)s is more than ordered.")
-                % {"n": line.position, "left": num(line.quantity - planned), "asked": num(quantity)}
+                % {"n": line.position, "left": num(line.quantity - planned), "asked": num(quantity)},
+                code="quantity",
             )
-        return DeliveryBatch.objects.create(line=line, quantity=quantity, due_date=due_date, created_by=user)
+        agreed = customer_date(line)
+        today = timezone.localdate()
+        if agreed < today and due_date != agreed:
+            raise DomainError(
+                _(
+                    "The customer's date of line %(n)s was %(date)s: what is not planned yet is late since then,"
+                    " and a batch of it is due on %(date)s."
+                )
+                % {"n": line.position, "date": agreed.isoformat()},
+                code="due_date",
+            )
+        if agreed >= today and due_date < today:
+            raise DomainError(_("A batch cannot be due in the past."), code="due_date")
+        if due_date > agreed and not reason:
+            raise DomainError(
+                _(
+                    "The customer's date of line %(n)s is %(date)s: a batch due later needs the reason (the"
+                    " customer's agreement)."
+                )
+                % {"n": line.position, "date": agreed.isoformat()},
+                code="reason",
+            )
+        batch = DeliveryBatch.objects.create(
+            line=line,
+            quantity=quantity,
+            due_date=due_date,
+            due_reason=reason if due_date > agreed else "",
+            created_by=user,
+        )
+        if due_date < today:
+            ontime.restate(
+                months=[due_date],
+                reason=ontime.both_languages(
+                    gettext_lazy(
+                        "A batch of %(qty)s planned on %(order)s line %(n)s, due %(date)s, after the month closed."
+                    ),
+                    qty=num(quantity),
+                    order=order.number,
+                    n=line.position,
+                    date=due_date.isoformat(),
+                ),
+                user=user,
+            )
+        return batch
+
+
+def batch_move(*, user, batch: DeliveryBatch, due_date: date, reason: str = "") -> BatchDueChange:
+    """Move a batch's due date; the move is recorded (who, when, from, to, why). Later needs a reason. A batch
+    whose due date has passed is settled for the on-time rate (on time or late): it is never moved, so a late
+    batch cannot be made on time."""
+    require(user, "delivery.edit")
+    if due_date is None:
+        raise DomainError(_("Give the new due date."), code="due_date")
+    reason = (reason or "").strip()
+    today = timezone.localdate()
+    with transaction.atomic():
+        batch = DeliveryBatch.objects.select_for_update(of=("self",)).select_related("line__order").get(pk=batch.pk)
+        order = batch.line.order
+        if order.status not in DELIVERABLE:
+            raise DomainError(
+                _("Order %(number)s is %(status)s: its batches cannot be moved.")
+                % {"number": order.number, "status": order.get_status_display()}
+            )
+        if batch.due_date < today:
+            raise DomainError(
+                _("This batch was due on %(date)s: it counts as it stands for that month and cannot be moved.")
+                % {"date": batch.due_date.isoformat()},
+                code="due_date",
+            )
+        delivered = _delivered_by_batch([batch]).get(batch.pk, 0)
+        if delivered >= batch.quantity:
+            raise DomainError(_("This batch is delivered in full: there is nothing left to move."))
+        if due_date == batch.due_date:
+            raise DomainError(_("The batch is already due on that date."), code="due_date")
+        if due_date < today:
+            raise DomainError(_("A batch cannot be due in the past."), code="due_date")
+        if due_date > batch.due_date and not reason:
+            raise DomainError(_("Moving a batch later needs the reason (the customer's agreement)."), code="reason")
+        change = BatchDueChange.objects.create(
+            batch=batch, old_date=batch.due_date, new_date=due_date, reason=reason, changed_by=user
+        )
+        batch.due_date = due_date
+        batch.due_reason = reason if due_date > customer_date(batch.line) else ""
+        batch.save(update_fields=["due_date", "due_reason"])
+    return change
 
 
 # --- Delivery notes ------------------------------------------------------------------------------------
@@ -86,7 +182,8 @@ def next_note_number(day: date) -> str:
 
 
 def carrier_usable(carrier: Carrier, on: date) -> bool:
-    return carrier.active and carrier.agreements.filter(valid_from__lte=on, valid_to__gte=on).exists()
+    """In use, with an agreement in force on ``on`` (§5.5.3): the only carriers a delivery note may name."""
+    return carrier.active and carrier.agreements.filter(active=True, valid_from__lte=on, valid_to__gte=on).exists()
 
 
 def note_issue(
@@ -99,19 +196,42 @@ def note_issue(
     expected_arrival=None,
     customs_checklist: dict | None = None,
     remarks: str = "",
+    backdate_reason: str = "",
 ) -> DeliveryNote:
-    """Customer Service issues a delivery note from ready batches of one customer and one address."""
+    """Customer Service issues a delivery note from ready batches of one customer and one address.
+
+    The note's date is when the goods leave: never in the future, and a date before the day it is issued says why
+    (kept on the note: the on-time rate reads the date). The number is of the year it is issued in. Only goods in
+    the warehouse go on a note: per order line, at most its stock (warehoused minus delivered)."""
     require(user, "delivery.edit")
     items = [i for i in items if i.quantity]
     if not items:
         raise DomainError(_("Choose at least one batch and a quantity to deliver."))
+    today = timezone.localdate()
+    backdate_reason = (backdate_reason or "").strip()
+    if delivery_date is None:
+        raise DomainError(_("Give the delivery date."), code="delivery_date")
+    if delivery_date > today:
+        raise DomainError(
+            _("The delivery date cannot be in the future: issue the note on the day the goods leave."),
+            code="delivery_date",
+        )
+    if delivery_date < today and not backdate_reason:
+        raise DomainError(
+            _("The delivery date %(date)s is before today: say why the note is dated earlier.")
+            % {"date": delivery_date.isoformat()},
+            code="backdate_reason",
+        )
     if carrier is not None and not carrier_usable(carrier, delivery_date):
         raise DomainError(
             _("%(carrier)s has no transport agreement valid on %(date)s and cannot be chosen.")
-            % {"carrier": carrier, "date": delivery_date.isoformat()}
+            % {"carrier": carrier, "date": delivery_date.isoformat()},
+            code="carrier",
         )
     if vehicle is not None and (carrier is None or vehicle.carrier_id != carrier.pk):
-        raise DomainError(_("The vehicle belongs to another carrier."))
+        raise DomainError(_("The vehicle belongs to another carrier."), code="vehicle")
+    if vehicle is not None and not vehicle.active:
+        raise DomainError(_("Vehicle %(plate)s is retired.") % {"plate": vehicle.plate}, code="vehicle")
     with transaction.atomic():
         batches = {
             b.pk: b
@@ -127,11 +247,16 @@ def note_issue(
             raise DomainError(_("A delivery note is for one customer and one delivery address."))
         order = next(iter(orders))
         for o in orders:
-            if o.status not in DELIVERABLE:
+            if o.status not in DELIVERABLE and o.status not in UNDER_REVIEW:
                 raise DomainError(
                     _("Order %(number)s is %(status)s: it cannot be delivered.")
                     % {"number": o.number, "status": o.get_status_display()}
                 )
+        for batch in batches.values():
+            # An order back in review after a change ships what the change did not touch (orders.selectors).
+            refusal = shipping_refusal(batch.line.order, batch.line)
+            if refusal:
+                raise DomainError(refusal)
         delivered = _delivered_by_batch(batches)
         for item in items:
             batch = batches[item.batch.pk]
@@ -146,16 +271,12 @@ def note_issue(
                         "asked": num(item.quantity),
                     }
                 )
+        _check_stock(batches, items)
         customer = order.customer
-        if customer.trade != customer.Trade.DOMESTIC:
-            checklist = customs_checklist or {}
-            missing = [c for c in CUSTOMS_CHECKLIST if c["key"] not in checklist]
-            if missing:
-                raise DomainError(_("Tick the customs paperwork of this export delivery (§5.6.2)."))
-        else:
-            customs_checklist = {}
+        # The export checklist is for direct exports only (§5.6.2); what is not ticked yet is Customs' work.
+        customs_checklist = customs.paperwork_at_issue(customer, customs_checklist)
         note = DeliveryNote.objects.create(
-            number=next_note_number(delivery_date),
+            number=next_note_number(today),
             customer=customer,
             address=order.delivery_address,
             delivery_date=delivery_date,
@@ -164,15 +285,65 @@ def note_issue(
             vehicle=vehicle,
             customs_checklist=customs_checklist,
             remarks=remarks,
+            backdate_reason=backdate_reason if delivery_date < today else "",
             issued_by=user,
         )
         DeliveryNoteLine.objects.bulk_create(
             DeliveryNoteLine(note=note, batch=batches[i.batch.pk], quantity=i.quantity) for i in items
         )
+        # A note dated on or before a batch's due date changes that batch's month: a closed one is restated.
+        touched = [b.due_date for b in batches.values() if delivery_date <= b.due_date < today]
+        if touched:
+            ontime.restate(
+                months=touched,
+                reason=ontime.both_languages(
+                    gettext_lazy("Delivery note %(number)s dated %(date)s, issued %(issued)s: %(reason)s"),
+                    number=note.number,
+                    date=delivery_date.isoformat(),
+                    issued=today.isoformat(),
+                    reason=backdate_reason,
+                ),
+                user=user,
+            )
+        # The vehicle dispatch request and the customs work are opened with the note (§5.6.1, §5.6.2, §5.9.2).
+        dispatch.dispatch_open(user=user, note=note)
+        customs.work_open(user=user, note=note)
     from delivery import note_tasks
 
     enqueue_on_commit(note_tasks.note_issued_notifications, note.pk)
     return note
+
+
+def _check_stock(batches: dict[int, DeliveryBatch], items: list[NoteItem]) -> None:
+    """Per order line, the note cannot carry more than is in the warehouse (warehoused minus delivered)."""
+    from delivery.selectors import line_stock
+
+    asked: dict[int, Decimal] = {}
+    lines = {}
+    for item in items:
+        line = batches[item.batch.pk].line
+        lines[line.pk] = line
+        asked[line.pk] = asked.get(line.pk, Decimal(0)) + item.quantity
+    progress = {p.line_id: p for p in ProductionProgress.objects.select_for_update().filter(line_id__in=list(lines))}
+    for pk, quantity in asked.items():
+        line = lines[pk]
+        line.progress = progress.get(pk)
+        stock = line_stock(line)
+        if quantity > stock:
+            raise DomainError(
+                _(
+                    "Only %(stock)s of %(product)s (order %(order)s line %(n)s) is in the warehouse; %(asked)s cannot"
+                    " go on the note."
+                )
+                % {
+                    "stock": num(max(stock, 0)),
+                    "product": line.product.code,
+                    "order": line.order.number,
+                    "n": line.position,
+                    "asked": num(quantity),
+                },
+                code="stock",
+            )
 
 
 def _delivered_by_batch(batches) -> dict[int, Decimal]:
@@ -200,6 +371,22 @@ def note_cancel(*, user, note: DeliveryNote, reason: str) -> DeliveryNote:
         note.cancelled_by = user
         note.cancelled_at = timezone.now()
         note.save(update_fields=["status", "cancel_reason", "cancelled_by", "cancelled_at"])
+        today = timezone.localdate()
+        touched = [
+            line.batch.due_date
+            for line in note.lines.select_related("batch")
+            if note.delivery_date <= line.batch.due_date < today
+        ]
+        if touched:
+            ontime.restate(
+                months=touched,
+                reason=ontime.both_languages(
+                    gettext_lazy("Delivery note %(number)s cancelled: %(reason)s"),
+                    number=note.number,
+                    reason=note.cancel_reason,
+                ),
+                user=user,
+            )
     return note
 
 
@@ -322,6 +509,7 @@ def return_memo(
             departments=departments,
             order=ret.note_line.batch.line.order,
         )
+        ret._history_user = user
         ret.memos.add(issued)
         # The departments are told as for any memo on an order (an e-mail after the commit; My work shows it).
         from orders.notify import notify_departments
@@ -349,6 +537,7 @@ def return_pick_up(*, user, ret: Return, on: date) -> Return:
         ret.status = Return.Status.PICKED_UP
         ret.picked_up_on = on
         ret.picked_up_by = user
+        ret._history_user = user
         ret.save(update_fields=["status", "picked_up_on", "picked_up_by"])
     return ret
 
@@ -368,6 +557,7 @@ def return_close(*, user, ret: Return) -> Return:
         ret.status = Return.Status.CLOSED
         ret.closed_at = timezone.now()
         ret.closed_by = user
+        ret._history_user = user
         ret.save(update_fields=["status", "closed_at", "closed_by"])
     return ret
 
@@ -383,19 +573,12 @@ def return_replace(*, user, ret: Return, due_date: date) -> Return:
             line=ret.note_line.batch.line, quantity=ret.quantity, due_date=due_date, created_by=user
         )
         ret.replacement = batch
+        ret._history_user = user
         ret.save(update_fields=["replacement"])
     return ret
 
 
-def transfer_complete(*, user, note: DeliveryNote, on: date) -> DeliveryNote:
-    require(user, "delivery.edit")
-    updated = DeliveryNote.objects.filter(pk=note.pk, transfer_completed_on__isnull=True).update(
-        transfer_completed_on=on
-    )
-    if not updated:
-        raise DomainError(_("The transfer of this note is already recorded as completed."))
-    note.refresh_from_db()
-    return note
+# The transfer (结转) and the export paperwork: delivery/customs.py (transfer_complete, export_item_done).
 
 
 # --- Production progress and delays (§5.4.1) ----------------------------------------------------------

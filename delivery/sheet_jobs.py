@@ -86,6 +86,7 @@ SUMMARY_LINES = (
     (gettext_lazy("Past the due date: %(count)s"), "overdue"),
     (gettext_lazy("Due today: %(count)s"), "due_today"),
     (gettext_lazy("Due tomorrow: %(count)s"), "due_tomorrow"),
+    (gettext_lazy("Due tomorrow and not ready: %(count)s"), "not_ready_tomorrow"),
 )
 
 

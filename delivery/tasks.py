@@ -45,3 +45,14 @@ def send_sheet_run(self, run_id: int) -> None:
             send_sheet_run.apply(args=[run_id], retries=self.request.retries + 1)
             return
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
+
+
+@shared_task
+def close_ontime_months() -> int:
+    """Daily: close the on-time months whose closing day has come, and record any change to a closed month that
+    came without a restatement (§5.5.2). Returns how many months were closed."""
+    from delivery.ontime import months_check, months_close
+
+    closed = months_close()
+    months_check()
+    return len(closed)

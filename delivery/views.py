@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Dept, can, require
 from common.errors import DomainError
 from delivery import printing, services
+from delivery.customs import customs_rows
 from delivery.forms import (
-    AgreementForm,
     BatchForm,
+    BatchMoveForm,
     CancelForm,
-    CarrierForm,
     DelayForm,
     IncidentForm,
     NoteForm,
@@ -29,11 +29,12 @@ from delivery.forms import (
     ReturnForm,
     ReturnMemoForm,
     SignBackForm,
-    VehicleForm,
+    TransferForm,
 )
 from delivery.models import (
-    Carrier,
+    BatchDueChange,
     DelayReport,
+    DeliveryBatch,
     DeliveryNote,
     DeliveryNoteLine,
     PrintJob,
@@ -41,6 +42,7 @@ from delivery.models import (
 )
 from delivery.selectors import batches_with_delivery
 from orders.models import Order, OrderLine
+from orders.selectors import shipping_refusal
 
 PAGE_SIZE = 50
 
@@ -105,7 +107,8 @@ def note_create(request):
             .order_by("line__order__delivery_address", "due_date", "pk")
         )
         batches = [b for b in batches if b.outstanding > 0]
-    customs = services.CUSTOMS_CHECKLIST if customer and customer.trade != customer.Trade.DOMESTIC else []
+    # The export checklist is for direct exports only (§5.6.2).
+    customs = services.CUSTOMS_CHECKLIST if customer and customer.trade == customer.Trade.EXPORT else []
     form = NoteForm(request.POST or None, customs=customs)
     chosen = {}
     if request.method == "POST":
@@ -133,9 +136,10 @@ def note_create(request):
                     expected_arrival=form.cleaned_data["expected_arrival"],
                     customs_checklist=form.customs_checklist(),
                     remarks=form.cleaned_data["remarks"],
+                    backdate_reason=form.cleaned_data["backdate_reason"],
                 )
             except DomainError as error:
-                form.add_error(None, error.message)
+                form.add_error(error.code if error.code in form.fields else None, error.message)
             else:
                 messages.success(request, _("Delivery note %(number)s issued.") % {"number": note.number})
                 return redirect(note.get_absolute_url())
@@ -155,25 +159,31 @@ def _note(number):
         Prefetch("returns", queryset=returns)
     )
     return get_object_or_404(
-        DeliveryNote.objects.select_related("customer", "address", "carrier", "vehicle", "issued_by").prefetch_related(
-            Prefetch("lines", queryset=lines), "incidents"
-        ),
+        DeliveryNote.objects.select_related(
+            "customer", "address", "carrier", "vehicle", "issued_by", "dispatch", "customs_work__completed_by"
+        ).prefetch_related(Prefetch("lines", queryset=lines), "incidents"),
         number=number,
     )
 
 
 @login_required
-def note_detail(request, number):
+def note_detail(request, number, *, transfer_form=None):
     require(request.user, "delivery.view")
     note = _note(number)
     user = request.user
+    work = getattr(note, "customs_work", None)
     return render(
         request,
         "delivery/note_detail.html",
         {
             "note": note,
             "sign_back": getattr(note, "sign_back", None),
-            "can": {"edit": can(user, "delivery.edit")},
+            "dispatch": getattr(note, "dispatch", None),
+            "customs_work": work,
+            "customs_rows": customs_rows(work),
+            "transfer_form": transfer_form or TransferForm(initial={"completed_on": timezone.localdate()}),
+            "transfer_history": work.history.select_related("history_user").order_by("-history_date") if work else [],
+            "can": {"edit": can(user, "delivery.edit"), "customs": can(user, "customs.edit")},
             "cancel_form": CancelForm(),
             "signback_form": SignBackForm(initial={"signed_on": timezone.localdate()}),
             "incident_form": IncidentForm(initial={"happened_on": timezone.localdate()}),
@@ -248,19 +258,6 @@ def note_incident(request, number):
         number,
         lambda note, data: services.incident_record(user=request.user, note=note, **data) and _("Incident recorded."),
     )
-
-
-@login_required
-@require_POST
-def note_transfer(request, number):
-    require(request.user, "delivery.edit")
-    note = get_object_or_404(DeliveryNote, number=number)
-    try:
-        services.transfer_complete(user=request.user, note=note, on=timezone.localdate())
-    except DomainError as error:
-        return _refused(request, error, note.get_absolute_url())
-    messages.success(request, _("Transfer recorded as completed."))
-    return redirect(note.get_absolute_url())
 
 
 @login_required
@@ -485,10 +482,23 @@ def order_delivery(request, number):
     delays = {}
     for report in DelayReport.objects.filter(line__order=order).select_related("reported_by", "settled_by"):
         delays.setdefault(report.line_id, []).append(report)
+    moves = {}
+    for change in BatchDueChange.objects.filter(batch__line__order=order).select_related("changed_by"):
+        moves.setdefault(change.batch_id, []).append(change)
+    today = timezone.localdate()
     for line in lines:
         line.batch_list = batches.get(line.pk, [])
         line.planned = sum((b.quantity for b in line.batch_list), 0)
         line.delivered = sum((b.delivered for b in line.batch_list), 0)
+        # What nobody planned counts as one batch due on the customer's date (delivery.selectors).
+        line.customer_date = services.customer_date(line)
+        line.unplanned = max(line.quantity - line.planned, 0)
+        line.unplanned_overdue = line.unplanned > 0 and line.customer_date < today
+        line.batch_form = BatchForm(initial={"due_date": line.customer_date}, auto_id=f"id_line{line.pk}_%s")
+        for batch in line.batch_list:
+            batch.overdue = batch.due_date < today and batch.outstanding > 0
+            batch.movable = batch.due_date >= today and batch.outstanding > 0
+            batch.moves = moves.get(batch.pk, [])
         line.delays = delays.get(line.pk, [])
         progress = getattr(line, "progress", None)
         line.progress_form = ProgressForm(
@@ -505,11 +515,12 @@ def order_delivery(request, number):
         {
             "order": order,
             "lines": lines,
-            "batch_form": BatchForm(initial={"due_date": timezone.localdate()}),
+            "move_form": BatchMoveForm(),
             "delay_form": DelayForm(),
             "outcome_form": OutcomeForm(),
             "can": {
-                "edit": can(user, "delivery.edit") and order.status in services.DELIVERABLE,
+                # Also an order back in review whose change left delivery alone (orders.selectors.shipping_refusal).
+                "edit": can(user, "delivery.edit") and not shipping_refusal(order),
                 "progress": can(user, "progress.edit"),
                 "settle": can(user, "delivery.edit"),
             },
@@ -542,6 +553,20 @@ def batch_add(request, pk):
         BatchForm,
         lambda line, data: services.batch_plan(user=request.user, line=line, **data),
         _("Batch planned."),
+    )
+
+
+@login_required
+@require_POST
+def batch_move(request, pk):
+    require(request.user, "delivery.edit")
+    batch = get_object_or_404(DeliveryBatch, pk=pk)
+    return _line_action(
+        request,
+        batch.line_id,
+        BatchMoveForm,
+        lambda line, data: services.batch_move(user=request.user, batch=batch, **data),
+        _("Due date moved; the change is recorded."),
     )
 
 
@@ -585,76 +610,4 @@ def delay_settle(request, pk):
     )
 
 
-# --- Carriers (§5.5.3) ----------------------------------------------------------------------------------
-
-
-@login_required
-def carrier_list(request):
-    require(request.user, "delivery.view")
-    today = timezone.localdate()
-    soon = today + timedelta(days=30)
-    carriers = list(Carrier.objects.prefetch_related("agreements", "vehicles"))
-    for carrier in carriers:
-        valid = [a for a in carrier.agreements.all() if a.valid_from <= today <= a.valid_to]
-        carrier.usable = carrier.active and bool(valid)
-        carrier.expiring = bool(valid) and max(a.valid_to for a in valid) <= soon
-    editing = can(request.user, "carrier.edit")
-    forms_ = {}
-    if editing:
-        forms_ = {"carrier_form": CarrierForm(), "agreement_form": AgreementForm(), "vehicle_form": VehicleForm()}
-    return render(
-        request,
-        "delivery/carriers.html",
-        {"carriers": carriers, "today": today, "soon": soon, "can_edit": editing, **forms_},
-    )
-
-
-@login_required
-@require_POST
-def carrier_add(request, kind):
-    require(request.user, "carrier.edit")
-    form_class = {"carrier": CarrierForm, "agreement": AgreementForm, "vehicle": VehicleForm}.get(kind)
-    if form_class is None:
-        from django.http import Http404
-
-        raise Http404
-    form = form_class(request.POST, request.FILES)
-    if form.is_valid():
-        form.save()
-        messages.success(request, _("Saved."))
-        return redirect("delivery:carriers")
-    return render(request, "customers/simple_form.html", {"form": form, "title": _("Carriers")})
-
-
-# --- Reports (§5.8, §5.9) ----------------------------------------------------------------------------------
-
-
-@login_required
-def reports(request):
-    require(request.user, "delivery.view")
-    today = timezone.localdate()
-    try:
-        start = timezone.datetime.fromisoformat(request.GET.get("from", "")).date()
-    except ValueError:
-        start = today.replace(day=1)
-    try:
-        end = timezone.datetime.fromisoformat(request.GET.get("to", "")).date()
-    except ValueError:
-        end = today
-    signed = (
-        DeliveryNote.objects.filter(sign_back__signed_on__range=(start, end))
-        .select_related("customer", "sign_back")
-        .order_by("sign_back__signed_on", "number")
-    )
-    transfers = (
-        DeliveryNote.objects.filter(
-            status=DeliveryNote.Status.ISSUED, customer__trade="transfer", transfer_completed_on__isnull=True
-        )
-        .select_related("customer")
-        .order_by("delivery_date")
-    )
-    return render(
-        request,
-        "delivery/reports.html",
-        {"signed": signed, "transfers": transfers, "start": start, "end": end},
-    )
+# Carriers, customs work, the dispatch request and the reports: delivery/views_records.py.

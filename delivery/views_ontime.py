@@ -60,7 +60,17 @@ def ontime_page(request):
         except DomainError as error:
             messages.warning(request, str(error))
 
+    ontime.months_close(today)  # idempotent; the daily job closes them too
     rates = ontime.monthly_rates(customer=customer, today=today)
+    restatements = []
+    for r in rates:
+        if r.closed is None:
+            continue
+        history = list(r.closed.restatements.all())
+        previous = r.closed
+        for item in history:
+            restatements.append({"month": r, "before": previous, "after": item})
+            previous = item
     shown = {r.month for r in rates}
     late_page = chosen = None
     if month is not None:
@@ -82,6 +92,8 @@ def ontime_page(request):
             "customer": customer,
             "customers": Customer.objects.order_by("code").only("code", "name_zh", "name_en"),
             "chosen": chosen,
+            "restatements": sorted(restatements, key=lambda x: x["after"].recorded_at, reverse=True),
+            "late_unplanned": ontime.late_unplanned(chosen.month, customer=customer, today=today) if chosen else [],
             "page": late_page,
             "query": query.urlencode(),
             "today": today,

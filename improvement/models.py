@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from complaints.models import Complaint
@@ -137,7 +138,7 @@ class Action(models.Model):
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("corrective action status", "Open")
         DONE = "done", _("Done, waiting for verification")
         EFFECTIVE = "effective", _("Verified effective")
 

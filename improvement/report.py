@@ -46,7 +46,7 @@ from complaints.models import Complaint
 from customers.models import Customer
 from delivery.models import Return
 from delivery.ontime import due_batches
-from delivery.selectors import batches_with_delivery
+from delivery.selectors import batches_with_delivery, unplanned_lines
 from improvement import charts
 from improvement.models import Action, AnalysisReport
 from satisfaction import scoring
@@ -195,11 +195,11 @@ def _returns(start: date, end: date) -> dict[int, dict]:
 
 
 def _on_time(start: date, end: date, today: date) -> dict[int, tuple[int, int]]:
-    """{customer id: (due, on time)} for the batches due in the period, in at most two grouped queries.
+    """{customer id: (due, on time)} for the batches due in the period, in at most three grouped queries.
 
     As the monthly rate (delivery.ontime): a batch due before today counts (on time when its whole quantity was
     delivered by its due date); one due from today on counts only once delivered on time, since it may still
-    be."""
+    be. The unplanned part of a committed line counts as one batch due on the customer's date, never on time."""
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     on_time = Q(delivered_on_time__gte=F("quantity"))
     parts = []
@@ -218,6 +218,16 @@ def _on_time(start: date, end: date, today: date) -> dict[int, tuple[int, int]]:
         for row in rows:
             counts[row["customer"]][0] += row["due"]
             counts[row["customer"]][1] += row["on_time"]
+    if settled_end >= start:
+        unplanned = (
+            unplanned_lines()
+            .filter(due__gte=start, due__lte=settled_end)
+            .order_by()
+            .values(customer=F("order__customer_id"))
+            .annotate(n=Count("pk"))
+        )
+        for row in unplanned:
+            counts[row["customer"]][0] += row["n"]
     return {customer: (due, done) for customer, (due, done) in counts.items()}
 
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.roles import Dept, can, in_dept
 from accounts.work import WorkItem, WorkSection
@@ -21,7 +21,7 @@ WORK_LIMIT = 20
 
 # The list filters of the actions page (value → label).
 FILTERS = {
-    "open": gettext_lazy("Open"),
+    "open": pgettext_lazy("corrective action status", "Open"),
     "overdue": gettext_lazy("Overdue"),
     "done": gettext_lazy("Done, waiting for verification"),
     "waiting": gettext_lazy("Ready to verify"),

@@ -1,6 +1,9 @@
 """The review checklists of §5.2.4, as first installed. Administrators edit them later in the admin; every
 edit makes a new version and an open step keeps the version it was opened with.
 
+An item with ``"na": true`` may be answered "not applicable"; with ``"na": "domestic"`` only for a domestic
+customer (the customs item). Any other answer is yes, or the department raises an objection (§5.2.3).
+
 Items are stored bilingual ({"key", "zh", "en"}) because a checklist is data, not code: the catalogue
 cannot translate what an administrator types.
 """
@@ -32,6 +35,7 @@ DEFAULT_CHECKLISTS: dict[str, list[dict[str, str]]] = {
             "key": "customs",
             "zh": "外销客户:关封及结转手续正常(内销客户答“不适用”)",
             "en": "Export customers: customs seal and transfer paperwork in order (domestic: not applicable)",
+            "na": "domestic",
         },
     ],
     Dept.TECH: [
@@ -61,3 +65,10 @@ DEFAULT_CHECKLISTS: dict[str, list[dict[str, str]]] = {
 
 def item_text(item: dict, language: str | None) -> str:
     return item["zh"] if (language or "").startswith("zh") else item["en"]
+
+
+def item_allows_na(item: dict, customer=None) -> bool:
+    allowed = item.get("na")
+    if allowed == "domestic":
+        return customer is not None and customer.trade == customer.Trade.DOMESTIC
+    return bool(allowed)

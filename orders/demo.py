@@ -48,7 +48,8 @@ def seed(users: dict | None = None) -> None:
     rng = random.Random(7)
     today = timezone.localdate()
     customers = list(
-        Customer.objects.filter(status=Customer.Status.ACTIVE, quotations__isnull=False)
+        # Orders are entered only for customers with an approved evaluation form (§5.2.2).
+        Customer.objects.filter(status=Customer.Status.ACTIVE, quotations__isnull=False, evaluations__status="approved")
         .exclude(addresses__isnull=True)
         .distinct()
         .order_by("code")

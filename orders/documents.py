@@ -1,27 +1,68 @@
 """Printed order documents: the acknowledgement to the customer, the internal memo."""
 
+from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.conf import settings
 
+from accounts.roles import Dept
 from common.pdf import render_pdf
-from orders.models import Memo, Order, SignOff
+from orders.models import Memo, Order, OrderRevision, ReviewStep, SignOff
+
+
+def revision_content(order: Order, revision: int) -> SimpleNamespace:
+    """The order as it was in ``revision`` (its snapshot), with the dates PMC confirmed for that revision: what a
+    document made for the revision shows, whatever changed afterwards."""
+    from customers.models import DeliveryAddress, Product
+
+    content = OrderRevision.objects.get(order=order, number=revision).snapshot
+    confirmed = _confirmed_dates(order, revision)
+    products = Product.objects.in_bulk([line["product_id"] for line in content["lines"]])
+    lines = []
+    for values in content["lines"]:
+        confirmed_on = confirmed.get(str(values["position"]))
+        lines.append(
+            SimpleNamespace(
+                position=values["position"],
+                product=products[values["product_id"]],
+                quantity=Decimal(values["quantity"]),
+                unit_price=Decimal(values["unit_price"]),
+                requested_date=date.fromisoformat(values["requested_date"]),
+                confirmed_date=date.fromisoformat(confirmed_on) if confirmed_on else None,
+            )
+        )
+    header = {name: content.get(name) for name in Order.HEADER_FIELDS}
+    header["delivery_address"] = DeliveryAddress.objects.filter(pk=header.pop("delivery_address_id")).first()
+    return SimpleNamespace(number=order.number, customer=order.customer, revision=revision, lines=lines, **header)
+
+
+def _confirmed_dates(order: Order, revision: int) -> dict[str, str]:
+    """PMC's confirmed dates valid for ``revision``: its signature on that revision, or the latest earlier one a
+    later change did not concern."""
+    step = (
+        ReviewStep.objects.filter(order=order, department=Dept.PMC, revision__lte=revision, signed_at__isnull=False)
+        .exclude(status=ReviewStep.Status.OBJECTED)
+        .order_by("-revision", "-signed_at")
+        .first()
+    )
+    return step.confirmed_dates if step else {}
 
 
 def acknowledgement_pdf(order: Order, revision: int) -> bytes:
     signoff = SignOff.objects.select_related("signed_by").get(order=order, revision=revision)
-    lines = list(order.lines.select_related("product").order_by("position"))
+    content = revision_content(order, revision)
     total = Decimal(0)
-    for line in lines:
+    for line in content.lines:
         line.amount = (line.quantity * line.unit_price).quantize(Decimal("0.01"))
         total += line.amount
     return render_pdf(
         "orders/pdf/acknowledgement.html",
         {
-            "order": order,
+            "order": content,
             "revision": revision,
             "signoff": signoff,
-            "lines": lines,
+            "lines": content.lines,
             "total": total,
             "company_zh": settings.COMPANY_NAME_ZH,
             "company_en": settings.COMPANY_NAME_EN,
@@ -42,7 +83,6 @@ CONCERN_KINDS = {"return": ("退货", "Return"), "meeting": ("改善会议", "Im
 def memo_pdf(memo: Memo) -> bytes:
     """《内部联络函》 as printed: what it is about (the order, the return, the meeting), the text, the receipts.
     ``memo`` should come from ``selectors.memo_for_page`` (what it concerns is loaded)."""
-    from accounts.roles import Dept
     from orders.selectors import memo_concerns
 
     receipts = list(memo.receipts.select_related("acknowledged_by"))

@@ -1,10 +1,11 @@
 from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Currency, Customer, DeliveryAddress, Incoterm, Product
-from orders.checklists import item_text
+from orders.checklists import item_allows_na, item_text
 from orders.models import ChangeRequest, Order, OrderRevision
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -20,8 +21,9 @@ SIGNATURES = {
 
 
 def clean_scan(upload):
-    """A PDF or an image under the size limit; anything else is refused with the reason."""
-    if upload is None:
+    """A PDF or an image under the size limit; anything else is refused with the reason. Only a new upload is
+    checked (a draft's file already kept was checked when it came in)."""
+    if not isinstance(upload, UploadedFile):
         return upload
     limit = settings.ORDER_ORIGINAL_MAX_MB
     if upload.size > limit * 1024 * 1024:
@@ -36,7 +38,21 @@ def clean_scan(upload):
     return upload
 
 
+def chosen_again_note(form, name: str) -> None:
+    """A browser cannot put a chosen file back into a re-rendered form: when a form with a file is shown again
+    because of an error (or to add a line), say beside the field that the file must be chosen again."""
+    upload = form.files.get(form.add_prefix(name)) if form.is_bound else None
+    if upload is not None:
+        form.fields[name].help_text = _(
+            "You chose %(file)s, but a file cannot be kept when the form is shown again: choose it again."
+        ) % {"file": upload.name}
+        form.file_to_choose_again = upload.name
+
+
 class OrderForm(forms.ModelForm):
+    """A new order, or a draft being edited (``instance``): the same fields and checks."""
+
+    file_to_choose_again = ""
     customer = forms.ModelChoiceField(
         Customer.objects.exclude(status=Customer.Status.INACTIVE).order_by("code"), label=_("customer")
     )
@@ -46,6 +62,8 @@ class OrderForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("One per line. The order cannot be accepted until the customer confirms them in writing."),
     )
+    # The draft's last save when the form was opened: a draft saved meanwhile by someone else is not overwritten.
+    seen = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Order
@@ -73,6 +91,11 @@ class OrderForm(forms.ModelForm):
         )
         self.fields["delivery_address"].label_from_instance = lambda a: f"{a.customer.code} · {a.label} · {a.address}"
         self.fields["delivery_address"].required = True
+        if self.instance.pk and not self.is_bound:
+            self.initial["seen"] = self.instance.updated_at.isoformat()
+            self.initial["verbal"] = "\n".join(
+                v.text for v in self.instance.verbal_requirements.all() if v.confirmed_at is None
+            )
 
     def clean_original(self):
         return clean_scan(self.cleaned_data.get("original"))
@@ -86,6 +109,9 @@ class OrderForm(forms.ModelForm):
 
     def verbal_requirements(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data.get("verbal", "").splitlines() if line.strip()]
+
+
+MAX_LINES = 300
 
 
 class LineForm(forms.Form):
@@ -128,7 +154,28 @@ class BaseLineFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("An order needs at least one line."))
 
 
-LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=3, max_num=200)
+LineFormSet = forms.formset_factory(
+    LineForm, formset=BaseLineFormSet, extra=3, max_num=MAX_LINES, validate_max=True, absolute_max=MAX_LINES
+)
+
+
+def line_formset(data=None, *, initial=None, extra: int | None = None, add_line: bool = False):
+    """The lines of an order form. Any number of lines: "Add a line" (a plain submit button, so it works
+    without JavaScript) shows the form again with one more empty row; static/js/order_lines.js adds the row in
+    the page instead when scripts run."""
+    if data is not None and add_line:
+        data = data.copy()
+        key = "lines-TOTAL_FORMS"
+        try:
+            data[key] = str(min(int(data.get(key, 0)) + 1, MAX_LINES))
+        except ValueError:
+            pass  # a tampered count: the formset reports it
+    formset_class = LineFormSet
+    if extra is not None:
+        formset_class = forms.formset_factory(
+            LineForm, formset=BaseLineFormSet, extra=extra, max_num=MAX_LINES, validate_max=True, absolute_max=MAX_LINES
+        )
+    return formset_class(data, prefix="lines", initial=initial)
 
 
 class SignForm(forms.Form):
@@ -141,11 +188,16 @@ class SignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.step = step
         for item in step.checklist.items:
+            # "not applicable" only where the item offers it (a domestic customer's customs item); a "no" is refused by
+            # the service: it is an objection (§5.2.3).
+            choices = [("yes", _("Yes")), ("no", _("No"))]
+            if item_allows_na(item, order.customer):
+                choices.append(("na", _("Not applicable")))
             self.fields[f"item_{item['key']}"] = forms.TypedChoiceField(
                 label=item_text(item, language),
-                choices=[("yes", _("Yes")), ("no", _("No"))],
+                choices=choices,
                 widget=forms.RadioSelect,
-                coerce=lambda v: v == "yes",
+                coerce=lambda v: {"yes": True, "no": False}.get(v),
             )
         self.lines = list(order.lines.all()) if step.department == "pmc" else []
         for line in self.lines:
@@ -249,3 +301,55 @@ class ChangeForm(forms.Form):
 class DecideChangeForm(forms.Form):
     approve = forms.TypedChoiceField(choices=[("yes", "yes"), ("no", "no")], coerce=lambda v: v == "yes")
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AcknowledgementForm(forms.Form):
+    """Whom the acknowledgement goes to, chosen after its preview: the customer's contacts (the primary one
+    ticked to begin with) and any addresses that get a copy."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    to = forms.MultipleChoiceField(label=_("Send to"), widget=forms.CheckboxSelectMultiple)
+    cc = forms.CharField(
+        label=_("Copy to"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E-mail addresses, separated by commas or one per line."),
+    )
+
+    def __init__(self, *args, order, contacts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [
+            (c.email, f"{c.name} <{c.email}>" + (f" · {_('primary contact')}" if c.is_primary else ""))
+            for c in contacts
+        ]
+        if not self.is_bound:
+            self.initial.setdefault("revision", order.revision)
+            self.initial.setdefault("to", [contacts[0].email] if contacts else [])
+
+    def clean_cc(self) -> list[str]:
+        import re
+
+        from django.core.validators import validate_email
+
+        addresses = [a for a in re.split(r"[,;\s]+", self.cleaned_data.get("cc", "")) if a]
+        bad = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                bad.append(address)
+        if bad:
+            raise forms.ValidationError(
+                _("Not an e-mail address: %(addresses)s") % {"addresses": ", ".join(bad)}, code="invalid"
+            )
+        return addresses
+
+
+class VerbalForm(forms.Form):
+    """A requirement the customer gave only by word of mouth, recorded during the review (§5.2.3)."""
+
+    text = forms.CharField(
+        label=_("Requirement given only verbally"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The head cannot sign off until the customer confirms it in writing."),
+    )

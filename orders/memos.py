@@ -3,7 +3,8 @@
 A memo is a record that every department reads as it was issued, so it is stored bilingual rather than
 translated at display time."""
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from customers.models import DeliveryAddress, Product
 
@@ -21,7 +22,19 @@ FIELD_LABELS = {
     "quantity": ("数量", "quantity"),
     "unit_price": ("单价", "unit price"),
     "requested_date": ("要求交期", "requested date"),
+    "verbal": ("口头要求", "verbal requirement"),
 }
+
+
+def both(message: str, **params) -> str:
+    """``message`` (a msgid marked with gettext_noop) in Chinese, then English: how a memo line is stored."""
+    texts = []
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            text = gettext(message) % params if params else gettext(message)
+        if text not in texts:
+            texts.append(text)
+    return " ".join(texts)
 
 
 def value_text(field: str, value) -> str:
@@ -47,7 +60,9 @@ def change_lines(changes: list[dict]) -> list[str]:
     return lines
 
 
-def memo_text(order, request, changes: list[dict]) -> tuple[str, str]:
+def memo_text(order, request, changes: list[dict], notes=()) -> tuple[str, str]:
+    """``notes``: what the change or cancellation did beside the order's content (batches withdrawn, objections
+    closed, delivery notes for Customer Service to deal with), already bilingual."""
     customer = order.customer
     name = customer.name_zh or customer.name_en
     if request.kind == "cancel":
@@ -66,6 +81,7 @@ def memo_text(order, request, changes: list[dict]) -> tuple[str, str]:
             f"日期 Date: {timezone.localdate().isoformat()}",
             "",
             *what,
+            *([""] + list(notes) if notes else []),
         ]
     )
     return subject[:200], body

@@ -301,6 +301,10 @@ class Acknowledgement(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="acknowledgements")
     revision = models.PositiveIntegerField(_("revision"))
     recipient = models.EmailField(_("sent to"))
+    # Whom Customer Service chose when it previewed the acknowledgement: the customer's contacts it goes to
+    # (``recipient`` is the first of them) and the addresses that get a copy.
+    recipients = models.JSONField(_("to"), default=list, blank=True)
+    cc = models.JSONField(_("copy to"), default=list, blank=True)
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     pdf = models.FileField(_("acknowledgement (PDF)"), upload_to="orders/acknowledgements/%Y/", blank=True)

@@ -1,7 +1,7 @@
 """Reading orders: the list, the system's own checks shown beside each checklist, the timeline, My work."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Dept, departments_of, in_dept
 from accounts.work import WorkItem, WorkSection
+from common.workdays import working_days_between
 from customers.models import Customer, Quotation
 from orders.models import (
     REVIEW_DEPARTMENTS,
@@ -116,6 +117,26 @@ def line_price_checks(order: Order) -> dict[int, Check]:
     return checks
 
 
+def order_date(order: Order) -> date:
+    return timezone.localdate(order.created_at) if order.created_at else timezone.localdate()
+
+
+def requirements_in_force(customer: Customer, on: date) -> list:
+    """The customer's environmental requirements in force on ``on`` (the order date): the packaging note written
+    when the order is entered and the system's check on the order page read the same list (§5.2.2)."""
+    return [
+        r
+        for r in customer.environmental_requirements.all()
+        if (r.effective_from is None or r.effective_from <= on) and (r.expires_on is None or r.expires_on >= on)
+    ]
+
+
+def approved_evaluation(customer: Customer):
+    from customers.models import CustomerEvaluation
+
+    return customer.evaluations.filter(status=CustomerEvaluation.Status.APPROVED).first()
+
+
 def _standard_named(requirement, text: str) -> bool:
     """The requirement's standard is named in ``text``, in whichever language the note was written."""
     from django.utils import translation
@@ -140,6 +161,21 @@ def prechecks(order: Order) -> list[Check]:
             else _("Price to check on line %(lines)s.") % {"lines": ", ".join(bad)},
         )
     )
+    evaluation = approved_evaluation(customer)
+    if evaluation is None:
+        checks.append(Check(False, _("The customer has no approved evaluation form (《客户资料评估表》).")))
+    elif evaluation.proposed_payment_terms and evaluation.proposed_payment_terms.strip() != order.payment_terms.strip():
+        checks.append(
+            Check(
+                False,
+                _("Payment terms differ from the approved evaluation form (v%(version)s): %(terms)s.")
+                % {"version": evaluation.version, "terms": evaluation.proposed_payment_terms},
+            )
+        )
+    else:
+        checks.append(
+            Check(True, _("Terms match the approved evaluation form (v%(version)s).") % {"version": evaluation.version})
+        )
     differences = []
     if order.payment_terms != customer.payment_terms:
         differences.append(_("payment terms"))
@@ -161,7 +197,7 @@ def prechecks(order: Order) -> list[Check]:
             _("Delivery address given.") if order.delivery_address_id else _("No delivery address."),
         )
     )
-    requirements = list(customer.environmental_requirements.all())
+    requirements = requirements_in_force(customer, order_date(order))
     if requirements:
         noted = all(_standard_named(r, order.packaging) for r in requirements)
         checks.append(
@@ -207,18 +243,62 @@ def prechecks(order: Order) -> list[Check]:
     return checks
 
 
+# --- Whether an order may ship (§5.3, §5.5) -------------------------------------------------------------------
+
+# An order back in review after a change was signed off before. What it may ship meanwhile is what the change did
+# not touch: a line whose product, quantity and requested date are as signed off, when the delivery address and
+# Incoterms are too. A change of packaging, labelling, inspection or other texts, of prices or of payment terms does
+# not stop a delivery already confirmed; the lines it changed wait for the new sign-off.
+UNDER_REVIEW = (Order.Status.IN_REVIEW, Order.Status.ON_HOLD, Order.Status.AWAITING_SIGNOFF)
+SHIPPING_HEADER_FIELDS = ("delivery_address_id", "incoterm")
+SHIPPING_LINE_FIELDS = ("product_id", "quantity", "requested_date")
+
+
+def shipping_refusal(order: Order, line=None) -> str:
+    """Why ``line`` of ``order`` (or, without a line, anything of it) cannot be planned or delivered now; "" when
+    it can."""
+    refusals = shipping_refusals(order, [line] if line is not None else [])
+    return refusals[None] or (refusals[line.position] if line is not None else "")
+
+
+def shipping_refusals(order: Order, lines) -> dict:
+    """``shipping_refusal`` for the order (key None) and each of ``lines`` (key: position), in at most two queries."""
+    refusals = {None: "", **{line.position: "" for line in lines}}
+    if order.status in (Order.Status.SIGNED_OFF, Order.Status.CONFIRMED):
+        return refusals
+    signed = (
+        SignOff.objects.filter(order=order).order_by("-revision").values_list("revision", flat=True).first()
+        if order.status in UNDER_REVIEW
+        else None
+    )
+    if signed is None:
+        refusals[None] = _("Only a signed-off or confirmed order can be delivered (this one is %(status)s).") % {
+            "status": order.get_status_display()
+        }
+        return refusals
+    snapshots = dict(
+        OrderRevision.objects.filter(order=order, number__in=[signed, order.revision]).values_list("number", "snapshot")
+    )
+    before, now = snapshots[signed], snapshots[order.revision]
+    if any(before.get(name) != now.get(name) for name in SHIPPING_HEADER_FIELDS):
+        refusals[None] = _(
+            "Order %(number)s is in review again after a change of its delivery address or Incoterms: it ships once"
+            " the change is signed off."
+        ) % {"number": order.number}
+        return refusals
+    old_lines = {values["position"]: values for values in before["lines"]}
+    new_lines = {values["position"]: values for values in now["lines"]}
+    for line in lines:
+        old, new = old_lines.get(line.position), new_lines.get(line.position)
+        if old is None or new is None or any(old[name] != new[name] for name in SHIPPING_LINE_FIELDS):
+            refusals[line.position] = _(
+                "Line %(n)s of order %(number)s changed in revision %(revision)s, which is in review: it ships once"
+                " the change is signed off."
+            ) % {"n": line.position, "number": order.number, "revision": order.revision}
+    return refusals
+
+
 # --- Overdue and timeline -----------------------------------------------------------------------------
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days (Mon-Fri) after ``start`` up to and including ``end``."""
-    days = 0
-    current = start
-    while current < end:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days += 1
-    return days
 
 
 def is_overdue(step: ReviewStep, today: date | None = None) -> bool:
@@ -471,10 +551,14 @@ def memo_concerns(memo: Memo) -> list[Concern]:
 
 def change_rows(revision: OrderRevision, language: str) -> list[dict]:
     """A revision's changes for display: field label in the reader's language, old and new values."""
+    return rows_for_changes(revision.changes, language)
+
+
+def rows_for_changes(changes: list[dict], language: str) -> list[dict]:
     from orders.memos import FIELD_LABELS, value_text
 
     rows = []
-    for change in revision.changes:
+    for change in changes:
         zh, en = FIELD_LABELS.get(change["field"], (change["field"], change["field"]))
         rows.append(
             {

@@ -10,17 +10,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from accounts.roles import departments_of, require
+from accounts.roles import Dept, can, departments_of, require
 from common.errors import DomainError
 from common.jobs import enqueue_on_commit
 from common.numbering import next_in_year
 from common.templatetags.numbers import num
 from customers.models import Customer, DeliveryAddress, Product
-from orders.checklists import DEFAULT_CHECKLISTS
+from orders.checklists import DEFAULT_CHECKLISTS, item_allows_na, item_text
 from orders.models import (
     REVIEW_DEPARTMENTS,
     Acknowledgement,
@@ -48,6 +50,9 @@ class LineInput:
     quantity: Decimal
     unit_price: Decimal
     requested_date: date
+    # On a change: the position of the existing line this one is (its batches and notes stay with it); None for a
+    # new line. Lines given without positions are numbered in the order given.
+    position: int | None = None
 
 
 # --- Numbers and checklists -------------------------------------------------------------------------
@@ -81,12 +86,12 @@ def checklist_save(*, user, department: str, items: list[dict]) -> Checklist:
 # --- Intake (§5.2.1, §5.2.2, §5.2.3) ---------------------------------------------------------------
 
 
-def environmental_note(customer: Customer) -> str:
-    """The customer's environmental requirements as they go into the packaging requirements (§5.2.2)."""
-    today = timezone.localdate()
-    requirements = [
-        r for r in customer.environmental_requirements.all() if r.expires_on is None or r.expires_on >= today
-    ]
+def environmental_note(customer: Customer, on: date | None = None) -> str:
+    """The customer's environmental requirements in force on the order date ``on``, as they go into the packaging
+    requirements (§5.2.2). The system's check (``selectors.prechecks``) reads the same ones."""
+    from orders.selectors import requirements_in_force
+
+    requirements = requirements_in_force(customer, on or timezone.localdate())
     if not requirements:
         return ""
     parts = []
@@ -106,6 +111,7 @@ def _check_lines(lines: list[LineInput], today: date, kept_dates: dict[int, date
     if not lines:
         raise DomainError(_("An order needs at least one line."))
     for number, line in enumerate(lines, 1):
+        number = line.position or number
         if line.product is None:
             raise DomainError(_("Line %(n)s has no product.") % {"n": number})
         if line.quantity is None or line.quantity <= 0:
@@ -116,6 +122,37 @@ def _check_lines(lines: list[LineInput], today: date, kept_dates: dict[int, date
             line.requested_date < today and kept_dates.get(number) != line.requested_date
         ):
             raise DomainError(_("Line %(n)s: the requested date is in the past.") % {"n": number})
+
+
+def check_customer_evaluated(customer: Customer) -> None:
+    """Orders are entered only for a customer whose 《客户资料评估表》 is approved (§5.2.2); its terms are then
+    checked against the form (``selectors.prechecks``)."""
+    from customers.models import CustomerEvaluation
+
+    if not customer.evaluations.filter(status=CustomerEvaluation.Status.APPROVED).exists():
+        raise DomainError(
+            _(
+                "%(customer)s has no approved customer evaluation form (《客户资料评估表》, §5.2.2): orders can be"
+                " entered once Marketing's evaluation is approved."
+            )
+            % {"customer": customer.code},
+            code="evaluation",
+        )
+
+
+def check_order_input(
+    *,
+    customer: Customer,
+    delivery_address: DeliveryAddress | None,
+    lines: list[LineInput],
+    today: date,
+    kept_dates: dict[int, date] | None = None,
+) -> None:
+    """What an order's content must pass whenever Customer Service enters it: a new order (``order_create``) and
+    every edit of a draft (``orders.drafts.order_update_draft``) go through this one function."""
+    _check_lines(lines, today, kept_dates)
+    if delivery_address is not None and delivery_address.customer_id != customer.pk:
+        raise DomainError(_("The delivery address belongs to another customer."), code="delivery_address")
 
 
 def order_create(
@@ -134,13 +171,12 @@ def order_create(
     the customer's environmental requirements are written into the packaging requirements."""
     require(user, "order.enter")
     today = timezone.localdate()
-    _check_lines(lines, today)
-    if delivery_address is not None and delivery_address.customer_id != customer.pk:
-        raise DomainError(_("The delivery address belongs to another customer."))
+    check_customer_evaluated(customer)
+    check_order_input(customer=customer, delivery_address=delivery_address, lines=lines, today=today)
     header.setdefault("currency", customer.currency)
     header.setdefault("payment_terms", customer.payment_terms)
     header.setdefault("incoterm", customer.incoterm)
-    note = environmental_note(customer)
+    note = environmental_note(customer, today)
     packaging = header.pop("packaging", "") or ""
     if note and note not in packaging:
         packaging = f"{packaging}\n{note}".strip()
@@ -222,6 +258,7 @@ def order_submit(*, user, order: Order) -> Order:
             raise DomainError(_("This order was already submitted for review."), code="state")
         if order.delivery_address_id is None:
             raise DomainError(_("Choose the delivery address before submitting."))
+        check_customer_evaluated(order.customer)
         order.revision = 1
         OrderRevision.objects.create(order=order, number=1, snapshot=snapshot(order), created_by=user)
         ReviewStep.objects.bulk_create(
@@ -249,11 +286,35 @@ def verbal_requirement_confirm(*, user, requirement: VerbalRequirement, confirma
     return requirement
 
 
+def verbal_requirement_add(*, user, order: Order, text: str) -> VerbalRequirement:
+    """Customer Service or Marketing records a requirement the customer gave only by word of mouth, while the order
+    is reviewed (§5.2.3). It holds the head's sign-off until the customer confirms it in writing."""
+    if not (can(user, "order.enter") or can(user, "order.settle")):
+        raise PermissionDenied
+    if not text.strip():
+        raise DomainError(_("Write the requirement the customer gave."))
+    with transaction.atomic():
+        order = _locked(order)
+        if order.status not in (S.DRAFT, S.IN_REVIEW, S.ON_HOLD, S.AWAITING_SIGNOFF):
+            raise DomainError(
+                _(
+                    "A verbal requirement is recorded while the order is reviewed; on a signed-off order, record it"
+                    " with a change."
+                ),
+                code="state",
+            )
+        return VerbalRequirement.objects.create(order=order, text=text.strip(), recorded_by=user)
+
+
 def erp_number_set(*, user, order: Order, erp_number: str) -> Order:
     require(user, "order.enter")
     erp_number = erp_number.strip()
     if not erp_number:
         raise DomainError(_("Enter the SAP order number."))
+    # The SAP order is made from the signed-off order (§5.2.3): never before the head's sign-off, never on a
+    # cancelled order.
+    if order.status == S.CANCELLED or not SignOff.objects.filter(order=order).exists():
+        raise DomainError(_("The SAP order number is recorded once the order is signed off."), code="state")
     updated = Order.objects.filter(pk=order.pk, erp_number="").update(erp_number=erp_number, updated_at=timezone.now())
     if not updated:
         raise DomainError(_("The SAP order number is already recorded."))
@@ -285,19 +346,32 @@ def step_sign(
     user,
     step: ReviewStep,
     revision_seen: int,
-    answers: dict[str, bool],
+    answers: dict[str, bool | None],
     comment: str = "",
     confirmed_dates: dict[int, date] | None = None,
 ) -> ReviewStep:
-    """Sign a department's step: every checklist item answered yes; PMC gives a confirmed date per line."""
+    """Sign a department's step: every checklist item answered yes (or "not applicable" where the item offers it);
+    PMC gives a confirmed date per line. A "no" is an objection (§5.2.3): it is raised with ``step_object`` and
+    Marketing settles it with the customer; a step is never signed with a "no"."""
     with transaction.atomic():
         order, step = _step_for_signing(user, step, revision_seen)
         items = step.checklist.items
         missing = [i for i in items if i["key"] not in answers]
         if missing:
             raise DomainError(_("Answer every item of the checklist."))
-        if not all(answers[i["key"]] for i in items) and not comment.strip():
-            raise DomainError(_("An item answered 'no' needs a comment, or raise an objection instead."))
+        not_applicable = [i for i in items if answers[i["key"]] is None]
+        if any(not item_allows_na(i, order.customer) for i in not_applicable):
+            raise DomainError(_("Only an item that offers it can be answered 'not applicable'."))
+        refused = [i for i in items if answers[i["key"]] is False]
+        if refused:
+            raise DomainError(
+                _(
+                    "You answered 'no' to: %(items)s. A 'no' is an objection: raise it with the reason instead of"
+                    " signing, and Marketing will settle it with the customer (§5.2.3)."
+                )
+                % {"items": "; ".join(item_text(i, translation.get_language()) for i in refused)},
+                code="objection",
+            )
         dates = {}
         if step.department == "pmc":
             confirmed_dates = confirmed_dates or {}
@@ -309,7 +383,14 @@ def step_sign(
         now = timezone.now()
         updated = ReviewStep.objects.filter(pk=step.pk, status=ReviewStep.Status.OPEN).update(
             status=ReviewStep.Status.SIGNED,
-            answers=[{"key": i["key"], "yes": bool(answers[i["key"]])} for i in items],
+            answers=[
+                {
+                    "key": i["key"],
+                    "yes": answers[i["key"]] is True,
+                    **({"na": True} if answers[i["key"]] is None else {}),
+                }
+                for i in items
+            ],
             comment=comment.strip(),
             signed_by=user,
             signed_at=now,
@@ -352,6 +433,9 @@ def objection_settle(*, user, objection: Objection, outcome: str) -> Objection:
         objection = Objection.objects.select_for_update().select_related("step").get(pk=objection.pk)
         if objection.settled_at is not None:
             raise DomainError(_("This objection was already settled."))
+        if order.status == S.CANCELLED:
+            # A cancelled order stays cancelled: settling an objection raised before cannot reopen its review.
+            raise DomainError(_("The order is cancelled: there is nothing left to settle."), code="state")
         objection.outcome = outcome.strip()
         objection.settled_by = user
         objection.settled_at = timezone.now()
@@ -364,7 +448,10 @@ def objection_settle(*, user, objection: Objection, outcome: str) -> Objection:
             ReviewStep.objects.create(
                 order=order, revision=order.revision, department=old.department, checklist=old.checklist
             )
-        if not Objection.objects.filter(step__order=order, settled_at__isnull=True).exists():
+        if (
+            order.status == S.ON_HOLD
+            and not Objection.objects.filter(step__order=order, settled_at__isnull=True).exists()
+        ):
             order.status = S.IN_REVIEW
             order.save(update_fields=["status", "updated_at"])
         _advance(order)
@@ -415,8 +502,33 @@ def head_signoff(*, user, order: Order, revision_seen: int, comment: str = "") -
 # --- Confirmation to the customer (§5.2.3) ------------------------------------------------------------
 
 
-def order_confirm(*, user, order: Order, revision_seen: int) -> Acknowledgement:
-    """Customer Service sends the signed-off revision to the customer: the PDF is made and e-mailed by a job."""
+def acknowledgement_contacts(customer: Customer) -> list:
+    """The customer's contacts an acknowledgement can go to (those with an e-mail address), the primary first."""
+    return sorted((c for c in customer.contacts.all() if c.email), key=lambda c: (not c.is_primary, c.pk))
+
+
+def _clean_addresses(addresses) -> list[str]:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    cleaned = []
+    for address in addresses:
+        address = address.strip()
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise DomainError(_("%(address)s is not an e-mail address.") % {"address": address}, code="cc") from None
+        if address.lower() not in {a.lower() for a in cleaned}:
+            cleaned.append(address)
+    return cleaned
+
+
+def order_confirm(
+    *, user, order: Order, revision_seen: int, to: list[str] | None = None, cc: list[str] = ()
+) -> Acknowledgement:
+    """Customer Service sends the signed-off revision to the customer: the PDF is made and e-mailed by a job.
+    ``to``: the customer's contacts it goes to, as chosen after the preview (by default the primary contact);
+    ``cc``: any addresses that get a copy."""
     require(user, "order.confirm")
     with transaction.atomic():
         order = _locked(order)
@@ -428,11 +540,26 @@ def order_confirm(*, user, order: Order, revision_seen: int) -> Acknowledgement:
         recipient = order.customer.mail_contact()
         if not recipient:
             raise DomainError(_("The customer has no contact with an e-mail address. Add one to the customer first."))
+        known = {c.email.lower() for c in acknowledgement_contacts(order.customer)}
+        recipients = _clean_addresses(to if to is not None else [recipient])
+        if not recipients:
+            raise DomainError(_("Choose at least one of the customer's contacts to send it to."), code="to")
+        if any(address.lower() not in known for address in recipients):
+            raise DomainError(
+                _("The acknowledgement goes to the customer's own contacts; add others as copies."), code="to"
+            )
+        cc = [a for a in _clean_addresses(cc) if a.lower() not in {r.lower() for r in recipients}]
         language = "en" if not order.customer.name_zh else "zh-hans"
         try:
             with transaction.atomic():
                 ack = Acknowledgement.objects.create(
-                    order=order, revision=order.revision, recipient=recipient, language=language, requested_by=user
+                    order=order,
+                    revision=order.revision,
+                    recipient=recipients[0],
+                    recipients=recipients,
+                    cc=cc,
+                    language=language,
+                    requested_by=user,
                 )
         except IntegrityError:
             raise DomainError(_("The acknowledgement of this revision was already sent."), code="state") from None
@@ -453,6 +580,9 @@ def acknowledgement_send(ack_id: int) -> Acknowledgement:
         ack = Acknowledgement.objects.select_for_update().select_related("order__customer").get(pk=ack_id)
         if ack.status == Acknowledgement.Status.SENT:
             return ack
+        if ack.order.status == S.CANCELLED:
+            # A job queued before the cancellation: the customer is not sent a confirmation of a cancelled order.
+            return ack
         ack.attempts += 1
         ack.save(update_fields=["attempts"])
     order = ack.order
@@ -469,7 +599,7 @@ def acknowledgement_send(ack_id: int) -> Acknowledgement:
             f"Please find attached our acknowledgement of your order {order.customer_po} (our order {order.number}).",
         ]
     )
-    message = EmailMessage(subject, body, to=[ack.recipient])
+    message = EmailMessage(subject, body, to=ack.recipients or [ack.recipient], cc=ack.cc)
     with ack.pdf.open("rb") as handle:
         message.attach(f"{order.number}.pdf", handle.read(), "application/pdf")
     message.send()
@@ -523,16 +653,26 @@ CHANGE_CONCERNS = {
     "incoterm": ("customer_service", "marketing"),
     "customer_po": ("customer_service",),
     "other_requirements": ("customer_service",),
+    "verbal": ("customer_service", "marketing"),
 }
 
 CHANGEABLE_STATUSES = (S.IN_REVIEW, S.ON_HOLD, S.AWAITING_SIGNOFF, S.SIGNED_OFF, S.CONFIRMED)
 
 
+def normalized_text(value):
+    """Text as compared for a change: line endings and trailing spaces are not a change."""
+    if not isinstance(value, str):
+        return value
+    lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
 def diff_snapshots(old: dict, new: dict) -> list[dict]:
-    """Field-by-field differences: header fields, then lines by position (added, removed, changed)."""
+    """Field-by-field differences: header fields, then lines by position (added, removed, changed), then the verbal
+    requirements a change adds. Text that differs only in line endings or trailing spaces is not a change."""
     changes = []
     for name in Order.HEADER_FIELDS:
-        if old.get(name) != new.get(name):
+        if normalized_text(old.get(name)) != normalized_text(new.get(name)):
             changes.append({"field": name, "line": None, "old": old.get(name), "new": new.get(name)})
     old_lines = {line["position"]: line for line in old.get("lines", [])}
     new_lines = {line["position"]: line for line in new.get("lines", [])}
@@ -553,6 +693,8 @@ def diff_snapshots(old: dict, new: dict) -> list[dict]:
         for field in ("product", "quantity", "unit_price", "requested_date"):
             if before[field] != after[field]:
                 changes.append({"field": field, "line": position, "old": before[field], "new": after[field]})
+    for text in new.get("verbal", []):
+        changes.append({"field": "verbal", "line": None, "old": None, "new": text})
     return changes
 
 
@@ -561,20 +703,59 @@ def concerned_departments(changes: list[dict]) -> list[str]:
     return [d for d in REVIEW_DEPARTMENTS if d in concerned]
 
 
+def _positions(order: Order, lines: list[LineInput]) -> list[int]:
+    """Each line's position: an existing line keeps its own (its batches and notes stay with it); a new line takes
+    the next free number. Lines given without any position are numbered in the order given."""
+    if all(line.position is None for line in lines):
+        return list(range(1, len(lines) + 1))
+    existing = set(order.lines.values_list("position", flat=True))
+    given = [line.position for line in lines if line.position is not None]
+    if len(given) != len(set(given)) or not set(given) <= existing:
+        raise DomainError(_("The lines of the change do not match the order's lines. Reload the page."), code="stale")
+    following = max(existing | set(given), default=0)
+    positions = []
+    for line in lines:
+        if line.position is None:
+            following += 1
+            positions.append(following)
+        else:
+            positions.append(line.position)
+    return positions
+
+
 def _proposed_content(order: Order, header: dict, lines: list[LineInput]) -> dict:
     content = {name: _plain(header.get(name, getattr(order, name))) for name in Order.HEADER_FIELDS}
-    content["lines"] = [
-        {
-            "position": number,
-            "product_id": line.product.pk,
-            "product": line.product.code,
-            "quantity": num(Decimal(line.quantity)),
-            "unit_price": num(Decimal(line.unit_price)),
-            "requested_date": line.requested_date.isoformat(),
-        }
-        for number, line in enumerate(lines, 1)
-    ]
+    content["lines"] = sorted(
+        (
+            {
+                "position": line.position,
+                "product_id": line.product.pk,
+                "product": line.product.code,
+                "quantity": num(Decimal(line.quantity)),
+                "unit_price": num(Decimal(line.unit_price)),
+                "requested_date": line.requested_date.isoformat(),
+            }
+            for line in lines
+        ),
+        key=lambda line: line["position"],
+    )
     return content
+
+
+def _delivery_refusals(order: Order, proposed: dict, withdraw: list[int]) -> None:
+    """Ask the apps that stand on orders (delivery) whether the change breaks what they have planned."""
+    from orders import hooks
+
+    problems = [problem for guard in hooks.change_guards for problem in guard(order, proposed, withdraw)]
+    if problems:
+        raise DomainError(" ".join(problems), code="delivery")
+
+
+def withdrawable_batches(order: Order) -> list[tuple[int, str]]:
+    """What a change of ``order`` may withdraw (delivery's batches nothing was delivered from), for the form."""
+    from orders import hooks
+
+    return [choice for provider in hooks.withdrawable for choice in provider(order)]
 
 
 def change_request(
@@ -587,9 +768,15 @@ def change_request(
     kind: str = ChangeRequest.Kind.CHANGE,
     header: dict | None = None,
     lines: list[LineInput] | None = None,
+    withdraw: list[int] = (),
+    verbal_requirements: list[str] = (),
 ) -> ChangeRequest:
     """Customer Service records a change or cancellation. From our company it applies at once; from the customer
-    it waits for the sales head's confirmation (§5.3.1)."""
+    it waits for the sales head's confirmation (§5.3.1).
+
+    A change may not break delivery: removing a line that has batches, changing its product or ordering less than
+    its batches hold is refused unless ``withdraw`` names batches (nothing delivered from them) to withdraw.
+    ``verbal_requirements`` records requirements the customer gave by word of mouth with the change (§5.2.3)."""
     require(user, "order.change")
     if not reason.strip():
         raise DomainError(_("Say why the order changes."))
@@ -602,8 +789,10 @@ def change_request(
             raise DomainError(_("A change of this order is already waiting for the sales head."), code="pending")
         proposed = {}
         if kind == ChangeRequest.Kind.CHANGE:
-            header = header or {}
-            lines = lines if lines is not None else []
+            header = dict(header or {})
+            lines = list(lines) if lines is not None else []
+            for line, position in zip(lines, _positions(order, lines), strict=True):
+                line.position = position
             kept = {line.position: line.requested_date for line in order.lines.all()}
             _check_lines(lines, timezone.localdate(), kept)
             address = header.get("delivery_address")
@@ -612,8 +801,11 @@ def change_request(
                     raise DomainError(_("The delivery address belongs to another customer."))
                 header["delivery_address_id"] = address.pk
             proposed = _proposed_content(order, header, lines)
+            proposed["verbal"] = [text.strip() for text in verbal_requirements if text.strip()]
+            proposed["withdraw"] = sorted({int(pk) for pk in withdraw})
             if not diff_snapshots(snapshot(order), proposed):
                 raise DomainError(_("Nothing was changed."))
+            _delivery_refusals(order, proposed, proposed["withdraw"])
         request = ChangeRequest.objects.create(
             order=order,
             kind=kind,
@@ -631,6 +823,15 @@ def change_request(
     return request
 
 
+def pending_change_rows(request: ChangeRequest, language: str) -> list[dict]:
+    """What a change waiting for the head would change, line by line, before and after (as the head decides)."""
+    from orders.selectors import rows_for_changes
+
+    if request.kind != ChangeRequest.Kind.CHANGE:
+        return []
+    return rows_for_changes(diff_snapshots(snapshot(request.order), request.proposed), language)
+
+
 def change_decide(*, user, request: ChangeRequest, approve: bool, comment: str = "") -> ChangeRequest:
     """The sales head confirms (or rejects) a change the customer asked for."""
     require(user, "order.signoff")
@@ -643,6 +844,8 @@ def change_decide(*, user, request: ChangeRequest, approve: bool, comment: str =
             raise DomainError(_("This change was already decided."), code="state")
         if request.base_revision != order.revision:
             raise DomainError(_("The order changed after this request was made; record the change again."))
+        if order.status == S.CANCELLED:
+            raise DomainError(_("The order is cancelled: it can no longer change."), code="state")
         request.decided_by = user
         request.decided_at = timezone.now()
         request.decision_comment = comment.strip()
@@ -656,22 +859,70 @@ def change_decide(*, user, request: ChangeRequest, approve: bool, comment: str =
     return request
 
 
+def _cancel(order: Order, request: ChangeRequest) -> list[str]:
+    """Close everything still open on a cancelled order and say so; nothing that comes after can reopen it."""
+    from orders import hooks
+    from orders.memos import both
+
+    user = request.decided_by or request.requested_by
+    notes = []
+    opened = ReviewStep.objects.filter(order=order, status=ReviewStep.Status.OPEN)
+    for step in opened:
+        notes.append(both(gettext_noop("Review step closed unsigned: %(dept)s."), dept=Dept(step.department).label))
+    opened.update(status=ReviewStep.Status.SUPERSEDED)
+    now = timezone.now()
+    for objection in Objection.objects.filter(step__order=order, settled_at__isnull=True).select_related("step"):
+        objection.outcome = both(gettext_noop("Closed: the order was cancelled."))
+        objection.settled_by = user
+        objection.settled_at = now
+        objection.save(update_fields=["outcome", "settled_by", "settled_at"])
+        notes.append(
+            both(
+                gettext_noop("Objection of %(dept)s closed: %(reason)s"),
+                dept=Dept(objection.step.department).label,
+                reason=objection.reason,
+            )
+        )
+    others = order.change_requests.filter(status=ChangeRequest.Status.PENDING).exclude(pk=request.pk)
+    for other in others:
+        notes.append(both(gettext_noop("Change waiting for the sales head withdrawn: %(reason)s"), reason=other.reason))
+    others.update(
+        status=ChangeRequest.Status.REJECTED,
+        decided_at=now,
+        decision_comment=both(gettext_noop("Withdrawn: the order was cancelled.")),
+    )
+    unsent = Acknowledgement.objects.filter(order=order).exclude(status=Acknowledgement.Status.SENT)
+    for ack in unsent:
+        notes.append(
+            both(gettext_noop("Acknowledgement r%(rev)s not sent: the order was cancelled."), rev=ack.revision)
+        )
+    unsent.update(status=Acknowledgement.Status.FAILED, error=both(gettext_noop("The order was cancelled.")))
+    for listener in hooks.cancel_listeners:
+        notes.extend(listener(order, user))
+    return notes
+
+
 def _apply_change(request: ChangeRequest, order: Order, decided_by) -> None:
     """Make the new revision: update the order, re-open exactly the steps the change concerns, write the memo."""
+    from orders import hooks
+
     user = request.requested_by
     before = snapshot(order)
     number = order.revision + 1
     if request.kind == ChangeRequest.Kind.CANCEL:
         changes = []
         departments = list(REVIEW_DEPARTMENTS)
+        notes = _cancel(order, request)
         order.status = S.CANCELLED
-        ReviewStep.objects.filter(order=order, status=ReviewStep.Status.OPEN).update(
-            status=ReviewStep.Status.SUPERSEDED
-        )
     else:
         proposed = request.proposed
+        withdraw = proposed.get("withdraw", [])
+        # Checked again: a customer's change is applied when the head confirms it, and delivery may have moved on.
+        _delivery_refusals(order, proposed, withdraw)
+        notes = [note for listener in hooks.change_listeners for note in listener(order, proposed, withdraw, user)]
         for name in Order.HEADER_FIELDS:
-            setattr(order, name, proposed[name])
+            if normalized_text(proposed[name]) != normalized_text(getattr(order, name)):
+                setattr(order, name, proposed[name])
         existing = {line.position: line for line in order.lines.all()}
         wanted = {line["position"]: line for line in proposed["lines"]}
         for position, line in existing.items():
@@ -679,15 +930,18 @@ def _apply_change(request: ChangeRequest, order: Order, decided_by) -> None:
                 line.delete()
         for position, values in wanted.items():
             line = existing.get(position) or OrderLine(order=order, position=position)
-            line.product_id = values["product_id"]
-            line.quantity = Decimal(values["quantity"])
-            line.unit_price = Decimal(values["unit_price"])
             requested = date.fromisoformat(values["requested_date"])
             if line.requested_date != requested or line.product_id != values["product_id"]:
                 line.confirmed_date = None  # PMC confirms again
+            line.product_id = values["product_id"]
+            line.quantity = Decimal(values["quantity"])
+            line.unit_price = Decimal(values["unit_price"])
             line.requested_date = requested
             line.save()
+        for text in proposed.get("verbal", []):
+            VerbalRequirement.objects.create(order=order, text=text, recorded_by=user)
         after = snapshot(order)
+        after["verbal"] = proposed.get("verbal", [])
         changes = diff_snapshots(before, after)
         departments = concerned_departments(changes)
         # Steps not yet signed move to the new revision as they are; signed steps the change concerns are
@@ -717,7 +971,7 @@ def _apply_change(request: ChangeRequest, order: Order, decided_by) -> None:
     request.status = ChangeRequest.Status.APPLIED
     request.revision = number
     request.save(update_fields=["status", "revision"])
-    memo = _memo_for(order, request, changes, departments)
+    memo = _memo_for(order, request, changes, departments, notes)
     if order.status == S.IN_REVIEW:
         _advance(order)
         reopened = ReviewStep.objects.filter(order=order, revision=number, status=ReviewStep.Status.OPEN)
@@ -725,10 +979,12 @@ def _apply_change(request: ChangeRequest, order: Order, decided_by) -> None:
     notify_departments_later(order, memo.departments, "memo")
 
 
-def _memo_for(order: Order, request: ChangeRequest, changes: list[dict], departments: list[str]) -> Memo:
+def _memo_for(
+    order: Order, request: ChangeRequest, changes: list[dict], departments: list[str], notes: list[str] = ()
+) -> Memo:
     from orders.memos import memo_text
 
-    subject, body = memo_text(order, request, changes)
+    subject, body = memo_text(order, request, changes, notes)
     memo = Memo.objects.create(
         order=order,
         number=f"NM-{order.number}-{order.revision}",

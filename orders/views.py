@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Dept, can, departments_of, require
 from common.errors import DomainError
-from orders import selectors, services
+from orders import selectors, services, views_drafts
 from orders.checklists import item_text
 from orders.forms import (
     ChangeForm,
@@ -19,10 +19,10 @@ from orders.forms import (
     ErpForm,
     LineFormSet,
     ObjectForm,
-    OrderForm,
     SettleForm,
     SignForm,
     SignOffForm,
+    VerbalForm,
 )
 from orders.models import (
     Acknowledgement,
@@ -64,47 +64,6 @@ def order_list(request):
     )
 
 
-@login_required
-def order_create(request):
-    require(request.user, "order.enter")
-    form = OrderForm(request.POST or None, request.FILES or None)
-    lines = LineFormSet(request.POST or None, prefix="lines")
-    if request.method == "POST" and form.is_valid() and lines.is_valid():
-        data = form.cleaned_data
-        try:
-            order = services.order_create(
-                user=request.user,
-                customer=data["customer"],
-                customer_po=data["customer_po"],
-                source=data["source"],
-                delivery_address=data["delivery_address"],
-                original=data.get("original") or None,
-                verbal_requirements=form.verbal_requirements(),
-                packaging=data["packaging"],
-                labelling=data["labelling"],
-                inspection=data["inspection"],
-                other_requirements=data["other_requirements"],
-                lines=[
-                    LineInput(
-                        f.cleaned_data["product"],
-                        f.cleaned_data["quantity"],
-                        f.cleaned_data["unit_price"],
-                        f.cleaned_data["requested_date"],
-                    )
-                    for f in lines.forms
-                    if f.cleaned_data.get("product")
-                ],
-            )
-        except DomainError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request, _("Order %(number)s entered. Check it, then submit it for review.") % {"number": order.number}
-            )
-            return redirect("orders:detail", order.number)
-    return render(request, "orders/order_form.html", {"form": form, "lines": lines})
-
-
 def _order_or_404(number: str) -> Order:
     try:
         return selectors.order_for_page(number)
@@ -115,7 +74,15 @@ def _order_or_404(number: str) -> Order:
 @login_required
 def order_detail(request, number):
     require(request.user, "order.view")
-    order = _order_or_404(number)
+    return _detail_page(request, _order_or_404(number))
+
+
+def _detail_page(request, order: Order, bound: dict | None = None):
+    """The order page. ``bound``: the form a failed POST came with, by (kind, id) — ("sign", step.pk),
+    ("object", step.pk), ("settle", objection.pk), ("verbal", requirement.pk), ("signoff", None), ("erp", None) —
+    shown instead of an empty one, with every answer kept and its errors beside the fields (status 422)."""
+    bound = bound or {}
+    shown = set()  # the forms this page shows, so a refused form that is no longer shown still says why
     user = request.user
     language = translation.get_language()
     mine = departments_of(user)
@@ -125,17 +92,46 @@ def order_detail(request, number):
     for step in steps:
         step.label = Dept(step.department).label
         step.overdue = selectors.is_overdue(step)
-        answers = {a["key"]: a["yes"] for a in step.answers}
+        answers = {a["key"]: "na" if a.get("na") else a["yes"] for a in step.answers}
         step.items = [(item_text(i, language), answers.get(i["key"])) for i in step.checklist.items]
         if step.status == ReviewStep.Status.OPEN and step.department in mine:
-            step.sign_form = SignForm(step=step, order=order, language=language, initial={"revision": order.revision})
-            step.object_form = ObjectForm(initial={"revision": order.revision})
+            step.sign_form = bound.get(("sign", step.pk)) or SignForm(
+                step=step, order=order, language=language, initial={"revision": order.revision}
+            )
+            step.object_form = bound.get(("object", step.pk)) or ObjectForm(initial={"revision": order.revision})
+            step.object_open = ("object", step.pk) in bound
+            shown.update({("sign", step.pk), ("object", step.pk)})
     objections = [s.objection for s in steps if hasattr(s, "objection")]
+    for objection in objections:
+        objection.settle_form = bound.get(("settle", objection.pk)) or SettleForm()
+        if objection.settled_at is None:
+            shown.add(("settle", objection.pk))
+    verbal = list(order.verbal_requirements.all())
+    for requirement in verbal:
+        requirement.confirm_form = bound.get(("verbal", requirement.pk)) or ConfirmationForm()
+        if requirement.confirmed_at is None:
+            shown.add(("verbal", requirement.pk))
+    if order.status == Order.Status.AWAITING_SIGNOFF:
+        shown.add(("signoff", None))
+    if not order.erp_number:
+        shown.add(("erp", None))
+    for key, form in bound.items():
+        if key not in shown:  # e.g. the step was signed meanwhile: its form is gone, so say why above the page
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
     lines = list(order.lines.all())
     prices = selectors.line_price_checks(order)
     for line in lines:
         line.price_check = prices[line.position]
-    return render(
+    # Back in review after a change: say which lines may ship meanwhile (the change left them alone).
+    shipping = {}
+    if order.status in selectors.UNDER_REVIEW and order.signoffs.all():
+        shipping = selectors.shipping_refusals(order, lines)
+        for line in lines:
+            line.shipping_refusal = shipping[None] or shipping[line.position]
+    pending_change = next((c for c in order.change_requests.all() if c.status == ChangeRequest.Status.PENDING), None)
+    response = render(
         request,
         "orders/order_detail.html",
         {
@@ -145,15 +141,18 @@ def order_detail(request, number):
             "steps": current,
             "earlier_steps": [s for s in steps if s.status not in live_statuses],
             "objections": objections,
-            "verbal": list(order.verbal_requirements.all()),
+            "verbal": verbal,
             "signoffs": list(order.signoffs.all()),
             "acknowledgements": list(order.acknowledgements.all()),
             "revisions_shown": [
                 {"revision": r, "changes": selectors.change_rows(r, language)} for r in reversed(order.revisions.all())
             ],
-            "pending_change": next(
-                (c for c in order.change_requests.all() if c.status == ChangeRequest.Status.PENDING), None
-            ),
+            "pending_change": pending_change,
+            # The head sees exactly what the customer's change would change, line by line, before deciding.
+            "pending_rows": services.pending_change_rows(pending_change, language) if pending_change else [],
+            "signoff_blocked": _signoff_blocked(order, verbal),
+            "shipping_shown": bool(shipping),
+            "verbal_form": bound.get(("verbal_add", None)) or VerbalForm(),
             "change_requests": list(order.change_requests.all()),
             "memos": list(order.memos.all()),
             "decide_form": DecideChangeForm(),
@@ -167,13 +166,45 @@ def order_detail(request, number):
                 "resend": can(user, "order.confirm"),
                 "change": can(user, "order.change") and order.status in services.CHANGEABLE_STATUSES,
                 "decide": can(user, "order.signoff"),
+                "add_verbal": (can(user, "order.enter") or can(user, "order.settle"))
+                and order.status in (Order.Status.IN_REVIEW, Order.Status.ON_HOLD, Order.Status.AWAITING_SIGNOFF),
             },
             "settle_form": SettleForm(),
-            "signoff_form": SignOffForm(initial={"revision": order.revision}),
+            "signoff_form": bound.get(("signoff", None)) or SignOffForm(initial={"revision": order.revision}),
             "confirmation_form": ConfirmationForm(),
-            "erp_form": ErpForm(),
+            "erp_form": bound.get(("erp", None)) or ErpForm(),
         },
     )
+    if bound:
+        response.status_code = 422
+    return response
+
+
+def _signoff_blocked(order: Order, verbal: list[VerbalRequirement]) -> str:
+    """Why the head cannot sign off yet, shown on the disabled button ("" when nothing stops it)."""
+    waiting = [v for v in verbal if v.confirmed_at is None]
+    if waiting:
+        return _(
+            "%(n)s verbal requirement(s) not yet confirmed in writing by the customer (§5.2.3): attach the"
+            " confirmation first."
+        ) % {"n": len(waiting)}
+    return ""
+
+
+def _detail_action(request, order: Order, key: tuple, form, action, done: str, anchor: str = ""):
+    """A form posted from the order page (common.views.form_action's shape): valid and accepted by the service →
+    the message and back to the page at ``anchor``; otherwise the order page again with this form as it was
+    sent, the reason beside its field (or above the form), status 422. The form's action URL carries the same
+    anchor, so the browser comes back to the form it submitted."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except DomainError as error:
+            form.add_error(error.code if error.code in form.fields else None, error.message)
+        else:
+            return _done(request, order, done, anchor)
+    order = selectors.order_for_page(order.number)
+    return _detail_page(request, order, {key: form})
 
 
 def _done(request, order: Order, message: str, anchor: str = ""):
@@ -211,21 +242,18 @@ def step_sign(request, pk):
     step = _step(request, pk)
     order = step.order
     form = SignForm(request.POST, step=step, order=order, language=translation.get_language())
-    if not form.is_valid():
-        messages.error(request, _("Answer every item of the checklist."))
-        return redirect(order.get_absolute_url() + f"#step-{step.pk}")
-    try:
+
+    def sign(data):
         services.step_sign(
             user=request.user,
             step=step,
-            revision_seen=form.cleaned_data["revision"],
+            revision_seen=data["revision"],
             answers=form.answers(),
-            comment=form.cleaned_data["comment"],
+            comment=data["comment"],
             confirmed_dates=form.confirmed_dates(),
         )
-    except DomainError as error:
-        return _refused(request, order, error)
-    return _done(request, order, _("Signed."), f"#step-{step.pk}")
+
+    return _detail_action(request, order, ("sign", step.pk), form, sign, _("Signed."), f"#step-{step.pk}")
 
 
 @login_required
@@ -233,19 +261,19 @@ def step_sign(request, pk):
 def step_object(request, pk):
     step = _step(request, pk)
     form = ObjectForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say what the objection is."))
-        return redirect(step.order.get_absolute_url())
-    try:
-        services.step_object(
-            user=request.user,
-            step=step,
-            revision_seen=form.cleaned_data["revision"],
-            reason=form.cleaned_data["reason"],
-        )
-    except DomainError as error:
-        return _refused(request, step.order, error)
-    return _done(request, step.order, _("Objection raised; Marketing has been asked to settle it."))
+
+    def object_(data):
+        services.step_object(user=request.user, step=step, revision_seen=data["revision"], reason=data["reason"])
+
+    return _detail_action(
+        request,
+        step.order,
+        ("object", step.pk),
+        form,
+        object_,
+        _("Objection raised; Marketing has been asked to settle it."),
+        f"#step-{step.pk}",
+    )
 
 
 @login_required
@@ -253,16 +281,20 @@ def step_object(request, pk):
 def objection_settle(request, pk):
     require(request.user, "order.settle")
     objection = get_object_or_404(Objection.objects.select_related("step__order"), pk=pk)
-    order = objection.step.order
     form = SettleForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Write how it was settled with the customer."))
-        return redirect(order.get_absolute_url())
-    try:
-        services.objection_settle(user=request.user, objection=objection, outcome=form.cleaned_data["outcome"])
-    except DomainError as error:
-        return _refused(request, order, error)
-    return _done(request, order, _("Settled; the department has been asked to review again."))
+
+    def settle(data):
+        services.objection_settle(user=request.user, objection=objection, outcome=data["outcome"])
+
+    return _detail_action(
+        request,
+        objection.step.order,
+        ("settle", objection.pk),
+        form,
+        settle,
+        _("Settled; the department has been asked to review again."),
+        f"#objection-{objection.pk}",
+    )
 
 
 @login_required
@@ -271,19 +303,11 @@ def head_signoff(request, number):
     require(request.user, "order.signoff")
     order = get_object_or_404(Order, number=number)
     form = SignOffForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The form was incomplete. Reload the page and try again."))
-        return redirect(order.get_absolute_url())
-    try:
-        services.head_signoff(
-            user=request.user,
-            order=order,
-            revision_seen=form.cleaned_data["revision"],
-            comment=form.cleaned_data["comment"],
-        )
-    except DomainError as error:
-        return _refused(request, order, error)
-    return _done(request, order, _("Signed off."))
+
+    def sign_off(data):
+        services.head_signoff(user=request.user, order=order, revision_seen=data["revision"], comment=data["comment"])
+
+    return _detail_action(request, order, ("signoff", None), form, sign_off, _("Signed off."), "#signoff")
 
 
 @login_required
@@ -292,17 +316,36 @@ def verbal_confirm(request, pk):
     require(request.user, "order.enter")
     requirement = get_object_or_404(VerbalRequirement.objects.select_related("order"), pk=pk)
     form = ConfirmationForm(request.POST, request.FILES)
-    if not form.is_valid():
-        for error in form.errors.get("confirmation", []):
-            messages.error(request, error)
-        return redirect(requirement.order.get_absolute_url())
-    try:
+
+    def confirm(data):
         services.verbal_requirement_confirm(
-            user=request.user, requirement=requirement, confirmation=form.cleaned_data["confirmation"]
+            user=request.user, requirement=requirement, confirmation=data["confirmation"]
         )
-    except DomainError as error:
-        return _refused(request, requirement.order, error)
-    return _done(request, requirement.order, _("The customer's written confirmation is attached."))
+
+    return _detail_action(
+        request,
+        requirement.order,
+        ("verbal", requirement.pk),
+        form,
+        confirm,
+        _("The customer's written confirmation is attached."),
+        f"#verbal-{requirement.pk}",
+    )
+
+
+@login_required
+@require_POST
+def verbal_add(request, number):
+    """Customer Service or Marketing records a requirement the customer gave by word of mouth (§5.2.3)."""
+    order = get_object_or_404(Order, number=number)
+    form = VerbalForm(request.POST)
+
+    def record(data):
+        services.verbal_requirement_add(user=request.user, order=order, text=data["text"])
+
+    return _detail_action(
+        request, order, ("verbal_add", None), form, record, _("Verbal requirement recorded."), "#verbal"
+    )
 
 
 @login_required
@@ -311,32 +354,11 @@ def erp_number(request, number):
     require(request.user, "order.enter")
     order = get_object_or_404(Order, number=number)
     form = ErpForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Enter the SAP order number."))
-        return redirect(order.get_absolute_url())
-    try:
-        services.erp_number_set(user=request.user, order=order, erp_number=form.cleaned_data["erp_number"])
-    except DomainError as error:
-        return _refused(request, order, error)
-    return _done(request, order, _("SAP order number recorded."))
 
+    def record(data):
+        services.erp_number_set(user=request.user, order=order, erp_number=data["erp_number"])
 
-@login_required
-@require_POST
-def order_confirm(request, number):
-    require(request.user, "order.confirm")
-    order = get_object_or_404(Order, number=number)
-    form = SignOffForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The form was incomplete. Reload the page and try again."))
-        return redirect(order.get_absolute_url())
-    try:
-        ack = services.order_confirm(user=request.user, order=order, revision_seen=form.cleaned_data["revision"])
-    except DomainError as error:
-        return _refused(request, order, error)
-    return _done(
-        request, order, _("The acknowledgement is being sent to %(email)s.") % {"email": ack.recipient}, "#confirmation"
-    )
+    return _detail_action(request, order, ("erp", None), form, record, _("SAP order number recorded."), "#erp")
 
 
 @login_required
@@ -382,8 +404,13 @@ def order_change(request, number):
     form = ChangeForm(request.POST or None, order=order)
     lines = LineFormSet(request.POST or None, prefix="lines", initial=initial)
     cancelling = request.method == "POST" and request.POST.get("kind") == ChangeRequest.Kind.CANCEL
+    if request.method == "POST" and "back" in request.POST:  # back from the cancellation's summary
+        views_drafts.quiet(form, lines)
+        return render(request, "orders/change_form.html", _change_context(request, order, form, lines))
     if request.method == "POST" and form.is_valid() and (cancelling or lines.is_valid()):
         data = form.cleaned_data
+        if cancelling and "confirm_cancel" not in request.POST:
+            return views_drafts.cancel_confirm_page(request, order, form)
         try:
             change = services.change_request(
                 user=request.user,
@@ -401,13 +428,18 @@ def order_change(request, number):
                         f.cleaned_data["quantity"],
                         f.cleaned_data["unit_price"],
                         f.cleaned_data["requested_date"],
+                        # The rows of the existing lines come first, in their order: each keeps its position (and
+                        # its batches); a row left empty removes its line.
+                        position=current[index].position if index < len(current) else None,
                     )
-                    for f in lines.forms
+                    for index, f in enumerate(lines.forms)
                     if f.cleaned_data.get("product")
                 ],
+                withdraw=[int(pk) for pk in request.POST.getlist("withdraw") if pk.isdigit()],
+                verbal_requirements=request.POST.get("verbal", "").splitlines(),
             )
         except DomainError as error:
-            form.add_error(None, error.message)
+            form.add_error(error.code if error.code in form.fields else None, error.message)
         else:
             if change.status == ChangeRequest.Status.PENDING:
                 message = _("Recorded; the change waits for the sales head's confirmation.")
@@ -416,7 +448,22 @@ def order_change(request, number):
                     "rev": change.revision
                 }
             return _done(request, order, message, "#revisions")
-    return render(request, "orders/change_form.html", {"order": order, "form": form, "lines": lines})
+    response = render(request, "orders/change_form.html", _change_context(request, order, form, lines))
+    if request.method == "POST":
+        response.status_code = 422  # shown again with the reason beside its field and everything kept
+    return response
+
+
+def _change_context(request, order: Order, form, lines) -> dict:
+    chosen = set(request.POST.getlist("withdraw")) if request.method == "POST" else set()
+    return {
+        "order": order,
+        "form": form,
+        "lines": lines,
+        # Batches nothing was delivered from, which a change that removes or reduces a line may withdraw.
+        "withdrawable": [(pk, text, str(pk) in chosen) for pk, text in services.withdrawable_batches(order)],
+        "verbal": request.POST.get("verbal", "") if request.method == "POST" else "",
+    }
 
 
 @login_required
@@ -527,7 +574,7 @@ def order_revision(request, number, revision):
     )
     for step in steps:
         step.label = Dept(step.department).label
-        answers = {a["key"]: a["yes"] for a in step.answers}
+        answers = {a["key"]: "na" if a.get("na") else a["yes"] for a in step.answers}
         step.items = [(item_text(i, language), answers.get(i["key"])) for i in step.checklist.items]
     return render(
         request,

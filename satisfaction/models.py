@@ -14,7 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -107,7 +107,7 @@ class SurveyRound(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SENT = "sent", _("Sent")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("survey round status", "Closed")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.HALF_YEAR)
     # For half-year rounds: the year and half (1 or 2); at most one round per half (the beat may fire twice).

@@ -38,8 +38,23 @@ def plan(users, order, position=1, quantity="400", due=None):
     )
 
 
-def issue(users, *pairs, **kwargs):
-    """issue(users, (batch, "100"), (batch2, "50"), delivery_date=...)"""
+def stock(users, line, quantity) -> None:
+    """Warehouse ``quantity`` more of ``line`` (PMC's figure): goods go on a note only from the warehouse."""
+    from delivery.models import ProductionProgress
+
+    progress = ProductionProgress.objects.filter(line=line).first()
+    warehoused = (progress.warehoused if progress else Decimal(0)) + Decimal(quantity)
+    services.progress_update(user=users["pmc"], line=line, warehoused=warehoused)
+
+
+def issue(users, *pairs, warehouse=True, **kwargs):
+    """issue(users, (batch, "100"), (batch2, "50"), delivery_date=...). The goods are put in the warehouse first
+    (``warehouse=False``: not); a date before today gets a reason unless one is given."""
     kwargs.setdefault("delivery_date", TODAY)
+    if kwargs["delivery_date"] < TODAY:
+        kwargs.setdefault("backdate_reason", "司机晚交单 the driver handed the note in late")
+    if warehouse:
+        for batch, qty in pairs:
+            stock(users, batch.line, qty)
     items = [services.NoteItem(batch, Decimal(qty)) for batch, qty in pairs]
     return services.note_issue(user=users["cs"], items=items, **kwargs)

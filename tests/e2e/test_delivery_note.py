@@ -6,13 +6,14 @@ import pytest
 from pypdf import PdfReader
 
 from delivery.models import DeliveryNote
-from tests.delivery.conftest import TODAY, customer, deliverable, entered, order, plan, products  # noqa: F401
+from tests.delivery.conftest import TODAY, customer, deliverable, entered, order, plan, products, stock  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_customer_service_issues_prints_and_records_the_sign_back(page, login, users, order, tmp_path):  # noqa: F811
     batch = plan(users, order, quantity="400")
+    stock(users, batch.line, "400")  # only goods in the warehouse go on a note
     login("cs")
     page.goto("/delivery/")
     page.get_by_test_id("new-note").click()

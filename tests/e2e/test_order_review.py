@@ -88,7 +88,8 @@ def test_an_order_is_entered_reviewed_signed_off_and_confirmed(as_user, users, c
     assert "Signed off" in head.get_by_test_id("order-status").inner_text()
 
     cs.goto(url)
-    cs.get_by_test_id("confirm-order").click()
+    cs.get_by_test_id("confirm-order").click()  # the preview, the primary contact ticked
+    cs.get_by_test_id("send-ack").click()
     confirmation = cs.get_by_test_id("confirmation").inner_text()
     assert "zhang@hongda.example" in confirmation and "Sent" in confirmation
     assert "Confirmed to the customer" in cs.get_by_test_id("order-status").inner_text()

@@ -33,7 +33,20 @@ def customer(users):
         user=users["qa"],
         requirement=EnvironmentalRequirement(customer=customer, standard="rohs", detail="RoHS 2.0", document_ref="E-1"),
     )
+    approve_evaluation(users, customer)
     return customer
+
+
+def approve_evaluation(users, customer):
+    """Orders are entered only for a customer with an approved evaluation form (§5.2.2)."""
+    form = customer_services.evaluation_create(
+        user=users["marketing"],
+        customer=customer,
+        proposed_payment_terms=customer.payment_terms,
+        recommendation="建议合作",
+    )
+    form = customer_services.evaluation_submit(user=users["marketing"], evaluation=form)
+    return customer_services.evaluation_approve(user=users["head"], evaluation=form)
 
 
 @pytest.fixture

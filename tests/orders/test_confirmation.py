@@ -35,7 +35,9 @@ def test_the_acknowledgement_is_mailed_with_its_pdf_in_chinese_and_english(
 ):
     caplog.set_level(logging.WARNING, logger="weasyprint")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for("cs").post(reverse("orders:confirm", args=[signed_off.number]), {"revision": 1})
+        response = client_for("cs").post(
+            reverse("orders:confirm", args=[signed_off.number]), {"revision": 1, "to": "zhang@hongda.example"}
+        )
     assert response.status_code == 302
     ack = Acknowledgement.objects.get()
     assert ack.status == "sent" and ack.recipient == "zhang@hongda.example" and ack.sent_at

@@ -78,17 +78,16 @@ def test_a_step_is_signed_only_by_its_own_department(submitted, users):
         services.step_sign(user=users["pmc"], step=step, revision_seen=1, answers={})
 
 
-def test_every_item_must_be_answered_and_a_no_needs_a_comment(submitted, users):
+def test_every_item_must_be_answered_and_a_no_is_an_objection_not_a_signature(submitted, users):
     step = ReviewStep.objects.get(order=submitted, department="quality")
     with pytest.raises(DomainError, match="every item"):
         services.step_sign(user=users["qa"], step=step, revision_seen=1, answers={"packaging": True})
     answers = {item["key"]: True for item in step.checklist.items} | {"labelling": False}
-    with pytest.raises(DomainError, match="needs a comment"):
-        services.step_sign(user=users["qa"], step=step, revision_seen=1, answers=answers)
-    signed = services.step_sign(
-        user=users["qa"], step=step, revision_seen=1, answers=answers, comment="标签客户稍后提供"
-    )
-    assert {"key": "labelling", "yes": False} in signed.answers and signed.signed_by == users["qa"]
+    # Not even with a comment (§5.2.3): a "no" goes to Marketing as an objection (tests/orders/test_rules.py).
+    with pytest.raises(DomainError, match="is an objection"):
+        services.step_sign(user=users["qa"], step=step, revision_seen=1, answers=answers, comment="标签客户稍后提供")
+    step.refresh_from_db()
+    assert step.status == "open" and step.signed_by is None
 
 
 def test_pmc_must_give_a_date_per_line(submitted, users):
@@ -162,6 +161,10 @@ def test_the_head_signs_off_once(submitted, users):
 
 def test_the_sap_number_is_recorded_once(entered, users):
     order = entered()
+    services.order_submit(user=users["cs"], order=order)
+    for reviewer in REVIEWERS:
+        sign(users, order, reviewer)
+    services.head_signoff(user=users["head"], order=order, revision_seen=1)
     services.erp_number_set(user=users["cs"], order=order, erp_number="4500012345")
     with pytest.raises(DomainError, match="already recorded"):
         services.erp_number_set(user=users["cs"], order=order, erp_number="4500099999")
