@@ -6,6 +6,7 @@ from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from common.mail import department_users, mail_each
 from delivery.models import DeliveryNote
@@ -67,7 +68,9 @@ def announce_not_ready(day=None) -> int:
     url = settings.SITE_URL.rstrip("/") + reverse("accounts:my_work")
 
     def compose():
-        subject = _("%(n)s order line(s) due %(date)s are not ready") % {"n": len(lines), "date": day.isoformat()}
+        subject = ngettext(
+            "%(n)s order line due %(date)s is not ready", "%(n)s order lines due %(date)s are not ready", len(lines)
+        ) % {"n": len(lines), "date": day.isoformat()}
         rows = [
             f"{line.order.number}/{line.position} {line.order.customer.display_name} · {line.product.code} · "
             + _("%(qty)s due, %(stock)s in stock") % {"qty": num(line.due_on_day), "stock": num(max(line.stock, 0))}

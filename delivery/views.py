@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -40,7 +41,8 @@ from delivery.models import (
     PrintJob,
     Return,
 )
-from delivery.selectors import batches_with_delivery
+from delivery.selectors import batches_with_delivery, stock_by_line
+from orders.forms import chosen_again_note
 from orders.models import Order, OrderLine
 from orders.selectors import shipping_refusal
 
@@ -107,6 +109,10 @@ def note_create(request):
             .order_by("line__order__delivery_address", "due_date", "pk")
         )
         batches = [b for b in batches if b.outstanding > 0]
+        # What is in the warehouse now (§5.5.1: goods go on a note only from stock), per line.
+        stock = stock_by_line({b.line_id: b.line for b in batches}.values())
+        for batch in batches:
+            batch.stock = stock[batch.line_id]
     # The export checklist is for direct exports only (§5.6.2).
     customs = services.CUSTOMS_CHECKLIST if customer and customer.trade == customer.Trade.EXPORT else []
     form = NoteForm(request.POST or None, customs=customs)
@@ -167,7 +173,8 @@ def _note(number):
 
 
 @login_required
-def note_detail(request, number, *, transfer_form=None):
+def note_detail(request, number, *, transfer_form=None, bound: dict | None = None, status: int = 200):
+    """The note page; ``bound``: forms posted with an error, shown again as they were sent (status 422)."""
     require(request.user, "delivery.view")
     note = _note(number)
     user = request.user
@@ -190,7 +197,10 @@ def note_detail(request, number, *, transfer_form=None):
             "return_form": ReturnForm(),
             "customs_items": services.CUSTOMS_CHECKLIST,
             "today": timezone.localdate(),
+            "return_line_pk": None,
+            **(bound or {}),
         },
+        status=status,
     )
 
 
@@ -205,20 +215,23 @@ def note_pdf(request, number, layout):
     return response
 
 
-def _post_form(request, form_class, number, action):
-    """Run ``action(form.cleaned_data)`` for a valid form; messages for errors; back to the note."""
+def _post_form(request, form_class, number, action, key: str, extra: dict | None = None):
+    """Run ``action(note, form.cleaned_data)`` for a valid form and go back to the note. A form with an error, or
+    refused by the service, is shown again on the note page as it was sent, the error beside it (422)."""
     note = get_object_or_404(DeliveryNote, number=number)
     form = form_class(request.POST, request.FILES)
-    to = note.get_absolute_url()
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect(to)
-    try:
-        message = action(note, form.cleaned_data)
-    except DomainError as error:
-        return _refused(request, error, to)
-    messages.success(request, message)
-    return redirect(to)
+    if form.is_valid():
+        try:
+            message = action(note, form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, message)
+            return redirect(note.get_absolute_url())
+    for name, field in form.fields.items():
+        if isinstance(field, forms.FileField):
+            chosen_again_note(form, name)
+    return note_detail(request, number, bound={key: form, **(extra or {})}, status=422)
 
 
 @login_required
@@ -233,6 +246,7 @@ def note_cancel(request, number):
             services.note_cancel(user=request.user, note=note, reason=data["reason"])
             and _("Cancelled; the number is kept.")
         ),
+        "cancel_form",
     )
 
 
@@ -245,6 +259,7 @@ def note_signback(request, number):
         SignBackForm,
         number,
         lambda note, data: services.signback_record(user=request.user, note=note, **data) and _("Sign-back recorded."),
+        "signback_form",
     )
 
 
@@ -257,6 +272,7 @@ def note_incident(request, number):
         IncidentForm,
         number,
         lambda note, data: services.incident_record(user=request.user, note=note, **data) and _("Incident recorded."),
+        "incident_form",
     )
 
 
@@ -270,7 +286,7 @@ def return_add(request, pk):
         services.return_record(user=request.user, note_line=line, **data)
         return _("Return recorded; Customer Service arranges the pickup.")
 
-    return _post_form(request, ReturnForm, line.note.number, action)
+    return _post_form(request, ReturnForm, line.note.number, action, "bound_return", {"return_line_pk": line.pk})
 
 
 # --- Returns (§5.7): open → picked up → closed, with Quality's write-ups as numbered memos ----------------------

@@ -46,6 +46,8 @@ def chosen_again_note(form, name: str) -> None:
         form.fields[name].help_text = _(
             "You chose %(file)s, but a file cannot be kept when the form is shown again: choose it again."
         ) % {"file": upload.name}
+        # A bound field caches its help text when first read (is_valid() reads it): set it there too.
+        form[name].help_text = form.fields[name].help_text
         form.file_to_choose_again = upload.name
 
 

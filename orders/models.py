@@ -56,6 +56,16 @@ class Order(models.Model):
     inspection = models.TextField(_("inspection requirements"), blank=True)
     other_requirements = models.TextField(_("other requirements"), blank=True)
     erp_number = models.CharField(_("SAP order no."), max_length=30, blank=True)
+    # Recorded once, after the head's sign-off, and never overwritten: who and when are kept with it.
+    erp_number_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("SAP order no. recorded by"),
+    )
+    erp_number_at = models.DateTimeField(_("SAP order no. recorded at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     revision = models.PositiveIntegerField(_("revision"), default=0)
     created_by = models.ForeignKey(

@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.roles import Dept, departments_of, in_dept
 from accounts.work import WorkItem, WorkSection
@@ -213,7 +214,11 @@ def prechecks(order: Order) -> list[Check]:
         checks.append(
             Check(
                 False,
-                _("%(n)s verbal requirement(s) not yet confirmed in writing by the customer.")
+                ngettext(
+                    "%(n)s verbal requirement not yet confirmed in writing by the customer.",
+                    "%(n)s verbal requirements not yet confirmed in writing by the customer.",
+                    len(unconfirmed),
+                )
                 % {"n": len(unconfirmed)},
             )
         )

@@ -315,7 +315,10 @@ def erp_number_set(*, user, order: Order, erp_number: str) -> Order:
     # cancelled order.
     if order.status == S.CANCELLED or not SignOff.objects.filter(order=order).exists():
         raise DomainError(_("The SAP order number is recorded once the order is signed off."), code="state")
-    updated = Order.objects.filter(pk=order.pk, erp_number="").update(erp_number=erp_number, updated_at=timezone.now())
+    now = timezone.now()
+    updated = Order.objects.filter(pk=order.pk, erp_number="").update(
+        erp_number=erp_number, erp_number_by=user, erp_number_at=now, updated_at=now
+    )
     if not updated:
         raise DomainError(_("The SAP order number is already recorded."))
     order.refresh_from_db()

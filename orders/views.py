@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Dept, can, departments_of, require
@@ -184,9 +185,12 @@ def _signoff_blocked(order: Order, verbal: list[VerbalRequirement]) -> str:
     """Why the head cannot sign off yet, shown on the disabled button ("" when nothing stops it)."""
     waiting = [v for v in verbal if v.confirmed_at is None]
     if waiting:
-        return _(
-            "%(n)s verbal requirement(s) not yet confirmed in writing by the customer (§5.2.3): attach the"
-            " confirmation first."
+        return ngettext(
+            "%(n)s verbal requirement not yet confirmed in writing by the customer (§5.2.3): attach the"
+            " confirmation first.",
+            "%(n)s verbal requirements not yet confirmed in writing by the customer (§5.2.3): attach the"
+            " confirmation first.",
+            len(waiting),
         ) % {"n": len(waiting)}
     return ""
 

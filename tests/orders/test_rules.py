@@ -379,7 +379,7 @@ def test_the_head_cannot_sign_off_until_every_verbal_requirement_is_confirmed_an
         sign(users, submitted, reviewer)
     page = client_for("head").get(submitted.get_absolute_url()).content.decode()
     assert 'disabled aria-describedby="signoff-blocked"' in page
-    assert "1 verbal requirement(s) not yet confirmed in writing" in page
+    assert "1 verbal requirement not yet confirmed in writing" in page
     with pytest.raises(DomainError, match="verbal requirement"):
         services.head_signoff(user=users["head"], order=submitted, revision_seen=1)
     requirement = VerbalRequirement.objects.get(order=submitted)
@@ -450,7 +450,17 @@ def test_the_sap_number_is_recorded_only_on_a_signed_off_order(submitted, users)
     for reviewer in REVIEWERS:
         sign(users, submitted, reviewer)
     services.head_signoff(user=users["head"], order=submitted, revision_seen=1)
-    assert services.erp_number_set(user=users["cs"], order=submitted, erp_number="4500012345").erp_number
+    recorded = services.erp_number_set(user=users["cs"], order=submitted, erp_number="4500012345")
+    assert (recorded.erp_number, recorded.erp_number_by, recorded.erp_number_at is not None) == (
+        "4500012345",
+        users["cs"],
+        True,
+    )
+    # Recorded once: a second number is refused, the first stays with who recorded it.
+    with pytest.raises(DomainError, match="already recorded"):
+        services.erp_number_set(user=users["cs"], order=submitted, erp_number="4500099999")
+    submitted.refresh_from_db()
+    assert (submitted.erp_number, submitted.erp_number_by) == ("4500012345", users["cs"])
 
 
 # --- The head sees what a customer's change changes --------------------------------------------------------
