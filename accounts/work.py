@@ -12,6 +12,7 @@ PROVIDERS = [
     "orders.selectors.my_work",
     "delivery.selectors.my_work",
     "delivery.customs.my_work",
+    "delivery.sheet_jobs.my_work",
     "satisfaction.selectors.my_work",
     "complaints.selectors.my_work",
     "improvement.selectors.my_work",

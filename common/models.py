@@ -81,3 +81,46 @@ class WorkCalendarDay(models.Model):
             raise ValidationError(
                 {"kind": _("This day is a working day already; only a Saturday or Sunday can be a make-up day.")}
             )
+
+
+class PendingJob(models.Model):
+    """A background job the app decided to run, written in the same transaction as the change that causes it
+    (the outbox of jobs, CONVENTIONS.md "an outbox"). It is handed to the queue after the commit; when the
+    queue cannot be reached it stays here and the beat sweep or `manage.py deliver_pending` hands it over
+    later. Handing over is claimed with a conditional UPDATE, and the queued task carries this row's id as its
+    Celery task id, so one job is handed over once."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the job queue")
+        HANDING = "handing", _("Being handed to the job queue")
+        QUEUED = "queued", _("Handed to the job queue")
+
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.WAITING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(_("handed to the queue"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pending background job")
+        verbose_name_plural = _("pending background jobs")
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["status"], name="pendingjob_open", condition=~Q(status="queued")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["waiting", "handing", "queued"]), name="pendingjob_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task} {self.args} ({self.status})"
+
+    @property
+    def celery_task_id(self) -> str:
+        return f"pendingjob-{self.pk}"

@@ -132,7 +132,9 @@ def _save(complaint: Complaint, user, fields: list[str]) -> Complaint:
 
 def _attach(complaint: Complaint, upload, user, name: str = "") -> ComplaintAttachment:
     attachment = ComplaintAttachment(
-        complaint=complaint, name=(name.strip() or upload.name or "file")[:200], uploaded_by=user
+        complaint=complaint,
+        name=(name.strip() or getattr(upload, "original_name", "") or upload.name or "file")[:200],
+        uploaded_by=user,
     )
     attachment.file.save(upload.name, upload, save=False)
     attachment.save()

@@ -2,7 +2,7 @@
 environment variable (listed in .env.example); the defaults run on a laptop:
 SQLite, Celery jobs inline, e-mail printed to the console."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -56,6 +56,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Hostile input refused before anything reads it (NUL bytes, an oversized login form); the security
+    # headers (CSP, no caching of signed-in pages) on every response the app makes (issue 10).
+    "common.middleware.HostileInputMiddleware",
+    "common.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # "Your change is saved; its e-mails and jobs wait for the queue" (common.jobs; after MessageMiddleware).
+    "common.jobs.JobsWaitingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -127,6 +133,9 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind the proxy every request comes from the proxy's address: the client's is the one the proxy appended to
+# X-Forwarded-For (accounts.middleware.client_ip), so a stranger's failures never lock out someone else.
+AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -146,8 +155,16 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Behind nginx: the app checks who may see a file and nginx sends it from an ``internal`` location with this prefix
+# (README, "Production"). Empty: the app streams the file itself.
+MEDIA_ACCEL_PREFIX = env_str("MEDIA_ACCEL_PREFIX", "")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# Request bodies: form fields (files excluded) at most this much; uploads are limited per type (scans,
+# order originals, imports) where they are cleaned (common.uploads); the login form takes a few fields only.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MB", 5) * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+LOGIN_MAX_BODY_BYTES = env_int("LOGIN_MAX_BODY_BYTES", 8 * 1024)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -174,7 +191,8 @@ if REDIS_URL:
     CELERY_TASK_ALWAYS_EAGER = False
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A Redis outage makes it an empty cache instead of a server error (common.cache).
+            "BACKEND": "common.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_PREFIX", "orderreview"),
         }
@@ -195,7 +213,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_MAX_TASKS_PER_CHILD", 200)
 
 # --- E-mail: EMAIL_URL in the usual URL form (smtp://user:pass@host:587, consolemail://, filemail:///dir).
-vars().update(_env.email_url_config(env_str("EMAIL_URL", "consolemail://")))
+_email_url = env_str("EMAIL_URL", "consolemail://")
+vars().update(_env.email_url_config(_email_url))
+if _email_url.startswith("filemail:///"):
+    # filemail:///var/mail/app is the absolute directory /var/mail/app; django-environ drops the leading slash,
+    # which would put the mail relative to wherever the process was started.
+    EMAIL_FILE_PATH = "/" + _email_url[len("filemail:///") :].lstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "order-review@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address of the app as users reach it, for links in e-mails.
@@ -222,11 +245,15 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 10)
+# Refused before a reader loads it (common.uploads.check_xlsx): what the zip unpacks to, and any cell's text.
+IMPORT_MAX_UNPACKED_MB = env_int("IMPORT_MAX_UNPACKED_MB", 100)
+IMPORT_MAX_CELL_CHARS = env_int("IMPORT_MAX_CELL_CHARS", 2000)
 # Files with more rows than this are previewed and imported by a background job.
 IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 300)
 
 # --- Security. Off on a laptop, on by default as soon as DEBUG is off.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -235,6 +262,18 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Django 5.2 has no CSP of its own (common.middleware sets the header). No inline script anywhere: page
+# behaviour lives in static/js; styles may be inline (htmx and Chart.js set them).
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'self'",
+)
+
+# --- Odd input: typed dates outside this range are refused (notes, batches, incidents, transfers).
+SANE_DATE_MIN = date(2000, 1, 1)
+SANE_DATE_MAX_YEARS_AHEAD = env_int("SANE_DATE_MAX_YEARS_AHEAD", 5)
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
@@ -284,6 +323,26 @@ CELERY_BEAT_SCHEDULE["ontime-close-months"] = {
     "schedule": crontab(hour=6, minute=10),
 }
 CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "common.tasks.deliver_outbox", "schedule": 60.0}
+
+# --- Background jobs whose worker died (killed, out of memory): a job still "in progress" after its kind's age
+# limit (minutes since its last sign of life) is failed with a reason and a "try again" (common.stale). Swept by
+# beat and also when its page is shown. An import or print job reports progress as it goes; keep each limit well
+# above the longest step (one chunk of notes, a whole 10,000-row import, an e-mail with its retries).
+JOB_STALE_MINUTES = {
+    "import": env_int("JOB_STALE_MINUTES_IMPORT", 30),
+    "print": env_int("JOB_STALE_MINUTES_PRINT", 15),
+    "acknowledgement": env_int("JOB_STALE_MINUTES_ACKNOWLEDGEMENT", 30),
+    "sheet": env_int("JOB_STALE_MINUTES_SHEET", 60),
+}
+if any(minutes < 1 for minutes in JOB_STALE_MINUTES.values()):
+    raise ImproperlyConfigured(f"JOB_STALE_MINUTES_* must be at least 1 minute: {JOB_STALE_MINUTES}")
+CELERY_BEAT_SCHEDULE["stale-imports"] = {"task": "customers.tasks.sweep_stale_imports", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["stale-acknowledgements"] = {
+    "task": "orders.tasks.sweep_stale_acknowledgements",
+    "schedule": 300.0,
+}
+# Also sends today's sheet when its time has passed and it was not sent (beat or worker down at that time).
+CELERY_BEAT_SCHEDULE["stale-delivery-jobs"] = {"task": "delivery.tasks.sweep_stale_jobs", "schedule": 300.0}
 
 # --- Customer satisfaction surveys (§5.11, §5.12.4).
 # Half-year rounds are opened as drafts on these days (MM-DD: the first for H1, the second for H2).

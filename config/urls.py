@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.media import protected_media
 from common.views import healthz
 from satisfaction.public import survey_public
 
@@ -33,7 +34,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files only through the app, which checks who may see them (accounts.media), in development too.
+urlpatterns += [path(settings.MEDIA_URL.lstrip("/") + "<path:path>", protected_media, name="media")]

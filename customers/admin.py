@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.roles import can
+from common.admin import CapabilityAdmin, ReadOnlyRecordAdmin
 from common.errors import DomainError
 from common.jobs import QueueDown, queue_state
 from customers import importing
@@ -27,25 +28,30 @@ from customers.models import (
 )
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(CapabilityAdmin, admin.TabularInline):
     model = Contact
     extra = 0
+    edit_capability = "customer.edit"
 
 
-class AddressInline(admin.TabularInline):
+class AddressInline(CapabilityAdmin, admin.TabularInline):
     model = DeliveryAddress
     extra = 0
+    edit_capability = "customer.edit"
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(CapabilityAdmin, SimpleHistoryAdmin):
+    edit_capability = "product.edit"
     list_display = ("code", "name", "spec", "unit", "is_new", "customer_owned_mould", "active")
     list_filter = ("is_new", "customer_owned_mould", "active")
     search_fields = ("code", "name")
 
 
 @admin.register(Quotation)
-class QuotationAdmin(SimpleHistoryAdmin):
+class QuotationAdmin(ReadOnlyRecordAdmin, SimpleHistoryAdmin):
+    """A quotation is what prices were agreed on: orders read it. It is added and ended on the customer's page."""
+
     list_display = ("customer", "product", "unit_price", "currency", "valid_from", "valid_to")
     list_select_related = ("customer", "product")
     search_fields = ("customer__code", "product__code", "reference")
@@ -53,32 +59,24 @@ class QuotationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(EnvironmentalRequirement)
-class EnvironmentalRequirementAdmin(SimpleHistoryAdmin):
+class EnvironmentalRequirementAdmin(CapabilityAdmin, SimpleHistoryAdmin):
+    edit_capability = "envreq.edit"
     list_display = ("customer", "standard", "detail", "document_ref", "expires_on")
     list_select_related = ("customer",)
     list_filter = ("standard",)
 
 
 @admin.register(CustomerEvaluation)
-class CustomerEvaluationAdmin(SimpleHistoryAdmin):
+class CustomerEvaluationAdmin(ReadOnlyRecordAdmin, SimpleHistoryAdmin):
     """Read-only here: the form is signed in the app, and an approved form is a record."""
 
     list_display = ("customer", "version", "status", "decided_by", "decided_at", "filed_at")
     list_filter = ("status",)
     list_select_related = ("customer", "decided_by")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CommunicationLog)
-class CommunicationLogAdmin(admin.ModelAdmin):
+class CommunicationLogAdmin(ReadOnlyRecordAdmin, admin.ModelAdmin):
     list_display = ("customer", "date", "user", "channel", "follow_up_due", "follow_up_done")
     list_select_related = ("customer", "user")
 
@@ -91,9 +89,10 @@ class ImportForm(forms.Form):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(CapabilityAdmin, SimpleHistoryAdmin):
     """Customers, and their Excel import: upload -> preview of every row -> confirm (administrators)."""
 
+    edit_capability = "customer.edit"
     list_display = ("code", "name_zh", "name_en", "kind", "status", "trade", "marketing_owner")
     list_filter = ("status", "kind", "trade", "important_in_development")
     search_fields = ("code", "name_zh", "name_en", "short_name")
@@ -118,6 +117,11 @@ class CustomerAdmin(SimpleHistoryAdmin):
                 name="customers_customer_import_confirm",
             ),
             path(
+                "import/<int:job_id>/retry/",
+                wrap(require_POST(self.import_retry)),
+                name="customers_customer_import_retry",
+            ),
+            path(
                 "import/<int:job_id>/resend/",
                 wrap(require_POST(self.import_resend)),
                 name="customers_customer_import_resend",
@@ -137,6 +141,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
 
     def _job(self, request, job_id) -> ImportJob:
         self._require_import(request)
+        importing.import_jobs_fail_stale()  # a job whose worker stopped shows failed, with "try again"
         return get_object_or_404(ImportJob, pk=job_id)
 
     def _send(self, request, job) -> None:
@@ -190,6 +195,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
                 report=report,
                 counts=report.counts(),
                 running=job.status in ImportJob.RUNNING,
+                can_retry=importing.import_job_can_retry(job),
                 queue=queue_state(),
                 progress=importing.import_job_progress(job.pk),
                 title=_("Customer import: %(name)s") % {"name": job.original_name},
@@ -218,6 +224,16 @@ class CustomerAdmin(SimpleHistoryAdmin):
             self._send(request, job)
         return redirect("admin:customers_customer_import_job", job.pk)
 
+    def import_retry(self, request, job_id):
+        job = self._job(request, job_id)
+        try:
+            job = importing.import_job_retry(user=request.user, job=job)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            self._send(request, job)
+        return redirect("admin:customers_customer_import_job", job.pk)
+
     def import_resend(self, request, job_id):
         job = self._job(request, job_id)
         if job.status == ImportJob.Status.QUEUED:
@@ -226,12 +242,6 @@ class CustomerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ReadOnlyRecordAdmin, admin.ModelAdmin):
     list_display = ("original_name", "status", "created_by", "created_at", "finished_at")
     list_select_related = ("created_by",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -17,6 +17,7 @@ written together with bulk_create/bulk_update and their history. No query and no
 """
 
 import io
+import logging
 import re
 import zipfile
 from collections import Counter
@@ -40,11 +41,20 @@ from import_export.results import RowResult
 from openpyxl.utils import get_column_letter
 
 from accounts.roles import require
+from common import stale
 from common.errors import DomainError
+from common.uploads import UploadRefused, app_name, check_xlsx
+from common.validators import name_problem
 from customers.models import Contact, Currency, Customer, DeliveryAddress, ImportJob, Incoterm
+
+logger = logging.getLogger(__name__)
 
 XLSX_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: encrypted .xlsx or old .xls
+
+
+# Names people read: refused when they show nothing or carry direction overrides (common.validators).
+NAME_COLUMNS = ("name_zh", "name_en", "short_name", "contact_name", "address_receiver")
 
 
 class ImportFileError(Exception):
@@ -368,6 +378,10 @@ class CustomerResource(resources.ModelResource):
             raise ValidationError({"code": problems})
         if not str(row.get("name_zh") or "").strip() and not str(row.get("name_en") or "").strip():
             raise ValidationError({"name_zh": [_("give a Chinese or an English name")]})
+        problems = {key: name_problem(str(row[key])) for key in NAME_COLUMNS if row.get(key)}
+        odd = {key: [problem] for key, problem in problems.items() if problem}
+        if odd:
+            raise ValidationError(odd)
         if not row.get("code"):
             raise ValidationError({"code": [_("the customer code is empty")]})
 
@@ -613,7 +627,9 @@ def _rows_with_openpyxl(data: bytes):
     return iter(rows)
 
 
-def read_sheet(data: bytes) -> Sheet:
+def check_file(data: bytes) -> None:
+    """The file as a whole, before any reader loads it: its size, really an .xlsx (a zip holding a workbook),
+    what it unpacks to and its longest cell text (common.uploads). Raises ImportFileError."""
     limit = settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024
     if len(data) > limit:
         raise ImportFileError(
@@ -631,6 +647,14 @@ def read_sheet(data: bytes) -> Sheet:
         )
     if not data.startswith(XLSX_MAGIC):
         raise ImportFileError(_("This is not an Excel workbook (.xlsx). Save the file from Excel as .xlsx."))
+    try:
+        check_xlsx(data)
+    except UploadRefused as refused:
+        raise ImportFileError(str(refused)) from None
+
+
+def read_sheet(data: bytes) -> Sheet:
+    check_file(data)
     if FORMULA_TAG.search(_worksheets_xml(data)):
         rows = _rows_with_openpyxl(data)  # rare: pinpoints the formula cells (calamine only sees their values)
     else:
@@ -851,20 +875,30 @@ def import_job_create(*, user, upload) -> ImportJob:
             _("The file is %(size).1f MB; the limit is %(limit)d MB.")
             % {"size": upload.size / 1024 / 1024, "limit": settings.IMPORT_MAX_UPLOAD_MB}
         )
+    # The whole file is checked before it is stored: a refused upload is never kept (issue 10).
+    data = upload.read()
+    upload.seek(0)
+    try:
+        check_file(data)
+    except ImportFileError as error:
+        raise DomainError(str(error)) from None
+    original_name = upload.name
+    upload.name = app_name("xlsx")
     return ImportJob.objects.create(
         file=upload,
-        original_name=upload.name[:255],
+        original_name=original_name[:255],
         created_by=user,
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )
 
 
 def import_job_send(job) -> None:
-    """Queue the job's next step; raises common.jobs.QueueDown when the queue cannot be reached."""
-    from common.jobs import enqueue
+    """Queue the job's next step: recorded first (common.jobs), so a queue that cannot be reached delays it
+    until the queue is back, never loses it."""
+    from common.jobs import enqueue_recorded
     from customers import tasks
 
-    enqueue(tasks.customer_import_job, job.pk)
+    enqueue_recorded(tasks.customer_import_job, job.pk)
 
 
 def import_job_confirm(*, user, job) -> ImportJob:
@@ -876,30 +910,87 @@ def import_job_confirm(*, user, job) -> ImportJob:
         if not ImportReport.from_dict(job.report).ok:
             raise DomainError(_("The file has errors; correct it and upload it again."))
         job.status = ImportJob.Status.QUEUED
-        job.confirmed_at = timezone.now()
-        job.save(update_fields=["status", "confirmed_at"])
+        job.confirmed_at = job.heartbeat_at = timezone.now()
+        job.save(update_fields=["status", "confirmed_at", "heartbeat_at"])
     return job
 
 
 def import_job_run(*, job_id: int) -> None:
-    """Run the job's current step: the preview, or (once confirmed) the import. Called by the task."""
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job_id)
-        if job.status != ImportJob.Status.QUEUED:
-            return  # already run: a task delivered twice does nothing
-        commit = job.confirmed_at is not None
-        job.status = ImportJob.Status.IMPORTING if commit else ImportJob.Status.PREVIEWING
-        job.save(update_fields=["status"])
+    """Run the job's current step: the preview, or (once confirmed) the import. Called by the task.
+
+    The worker claims the job with a conditional UPDATE (queued -> checking/importing): a task delivered twice
+    runs once. It then holds the job's row lock while it works, and the import writes the customers and the
+    job's "done" in one transaction: a worker that dies mid-import leaves nothing behind (the job is failed by
+    the stale sweep and can be tried again), and a second run finds the job done. Any error fails the job with
+    its reason, never leaving it "in progress"."""
+    queued = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED)
+    commit = queued.filter(confirmed_at__isnull=False).exists()
+    step = ImportJob.Status.IMPORTING if commit else ImportJob.Status.PREVIEWING
+    if not queued.update(status=step, heartbeat_at=timezone.now(), error=""):
+        return  # already run or being run: a task delivered twice does nothing
+    job = ImportJob.objects.get(pk=job_id)
 
     def progress(done: int, total: int) -> None:
         cache.set(progress_key(job.pk), (done, total), timeout=3600)
 
-    with job.file.open("rb") as handle:
-        data = handle.read()
-    with translation.override(job.language):
-        report = customer_import(data=data, user=job.created_by, dry_run=not commit, progress=progress)
-    if commit:
-        status = ImportJob.Status.DONE if report.committed else ImportJob.Status.FAILED
-    else:
-        status = ImportJob.Status.PREVIEWED if report.ok else ImportJob.Status.FAILED
-    ImportJob.objects.filter(pk=job.pk).update(report=report.as_dict(), status=status, finished_at=timezone.now())
+    try:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        with transaction.atomic():
+            locked = ImportJob.objects.select_for_update().get(pk=job_id)
+            if locked.status != step:
+                return  # failed by the stale sweep meanwhile (and perhaps queued again): not this worker's any more
+            with translation.override(job.language):
+                report = customer_import(data=data, user=job.created_by, dry_run=not commit, progress=progress)
+            if commit:
+                status = ImportJob.Status.DONE if report.committed else ImportJob.Status.FAILED
+            else:
+                status = ImportJob.Status.PREVIEWED if report.ok else ImportJob.Status.FAILED
+            ImportJob.objects.filter(pk=job.pk).update(
+                report=report.as_dict(), status=status, finished_at=timezone.now(), heartbeat_at=timezone.now()
+            )
+    except Exception as exc:
+        logger.exception("customer import job %s failed", job_id)
+        with translation.override(job.language):
+            reason = _("The import stopped with an error; nothing was imported. Try again. (%(error)s)") % {
+                "error": f"{exc.__class__.__name__}: {exc}"
+            }
+        ImportJob.objects.filter(pk=job_id, status=step).update(
+            status=ImportJob.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
+        )
+
+
+IMPORT_STOPPED = gettext_lazy(
+    "The import stopped (the worker stopped or the job queue was down); nothing was imported. Try again."
+)
+
+
+def import_jobs_fail_stale() -> list[int]:
+    """Imports still waiting or running long after their last sign of life are failed (common.stale)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = str(IMPORT_STOPPED)
+    return stale.fail_stale(
+        ImportJob,
+        kind="import",
+        statuses=tuple(ImportJob.RUNNING),
+        task="customers.tasks.customer_import_job",
+        status=ImportJob.Status.FAILED,
+        error=reason,
+        finished_at=timezone.now(),
+    )
+
+
+def import_job_can_retry(job: ImportJob) -> bool:
+    # A job failed by its file (rows with errors) is corrected and uploaded again; one that stopped is retried.
+    return job.status == ImportJob.Status.FAILED and bool(job.error)
+
+
+def import_job_retry(*, user, job: ImportJob) -> ImportJob:
+    """Try a job that stopped again: the same step (the preview, or the confirmed import) on the same job."""
+    require(user, "customer.import")
+    retried = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.FAILED).exclude(error="")
+    if not retried.update(status=ImportJob.Status.QUEUED, error="", finished_at=None, heartbeat_at=timezone.now()):
+        raise DomainError(_("Only an import that stopped can be tried again; correct the file and upload it again."))
+    cache.delete(progress_key(job.pk))
+    job.refresh_from_db()
+    return job

@@ -4,9 +4,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
+
+from common.validators import validate_name
 
 
 class Currency(models.TextChoices):
@@ -56,8 +59,8 @@ class Customer(models.Model):
             )
         ],
     )
-    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
-    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True, validators=[validate_name])
+    name_en = models.CharField(_("English name"), max_length=200, blank=True, validators=[validate_name])
     short_name = models.CharField(_("short name"), max_length=60, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OWN)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DEVELOPMENT)
@@ -139,7 +142,7 @@ class Contact(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer")
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_name])
     title = models.CharField(_("position"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     mobile = models.CharField(_("mobile"), max_length=40, blank=True)
@@ -194,7 +197,7 @@ class DeliveryAddress(models.Model):
 
 class Product(models.Model):
     code = models.CharField(_("product code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_name])
     spec = models.CharField(_("specification"), max_length=300, blank=True)
     unit = models.CharField(_("unit"), max_length=10, default="PCS")
     is_new = models.BooleanField(_("new product"), default=False)
@@ -527,6 +530,10 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Last sign of life (queued, claimed by a worker): a job "in progress" long after it stopped (common.stale).
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    # Why the job stopped when it was not the file's fault (the worker stopped, an error): it can be tried again.
+    error = models.TextField(_("error"), blank=True)
 
     class Meta:
         verbose_name = _("customer import")

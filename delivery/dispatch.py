@@ -30,7 +30,7 @@ def dispatch_open(*, user, note: DeliveryNote) -> DispatchRequest:
         use_date=note.delivery_date,
         carrier=note.carrier,
         vehicle=note.vehicle,
-        destination=note.address.address,
+        destination=note.address_text,
         expected_arrival=note.expected_arrival,
         requested_by=user,
     )

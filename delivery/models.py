@@ -10,10 +10,12 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from common.validators import validate_name
 from customers.models import Customer, DeliveryAddress
 from orders.models import OrderLine
 
@@ -207,6 +209,11 @@ class DeliveryNote(models.Model):
     number = models.CharField(_("delivery note no."), max_length=20, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="delivery_notes")
     address = models.ForeignKey(DeliveryAddress, on_delete=models.PROTECT, related_name="+")
+    # What the note said when issued: editing the customer's address later changes new notes only.
+    address_label = models.CharField(_("label"), max_length=60, blank=True)
+    address_text = models.CharField(_("delivery address"), max_length=300, blank=True)
+    address_receiver = models.CharField(_("receiver"), max_length=100, blank=True)
+    address_phone = models.CharField(_("phone"), max_length=40, blank=True)
     delivery_date = models.DateField(_("delivery date"))
     expected_arrival = models.DateTimeField(_("expected arrival"), null=True, blank=True)
     carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, null=True, blank=True, related_name="notes")
@@ -243,6 +250,11 @@ class DeliveryNoteLine(models.Model):
     note = models.ForeignKey(DeliveryNote, on_delete=models.PROTECT, related_name="lines")
     batch = models.ForeignKey(DeliveryBatch, on_delete=models.PROTECT, related_name="note_lines")
     quantity = models.DecimalField(_("quantity"), validators=[MinValueValidator(0.001)], **QTY)
+    # The product as the note named it when issued: renaming the product later changes new notes only.
+    product_code = models.CharField(_("product code"), max_length=40, blank=True)
+    product_name = models.CharField(_("name"), max_length=200, blank=True)
+    product_spec = models.CharField(_("specification"), max_length=300, blank=True)
+    unit = models.CharField(_("unit"), max_length=10, blank=True)
 
     class Meta:
         verbose_name = _("delivery note line")
@@ -259,7 +271,7 @@ class SignBack(models.Model):
 
     note = models.OneToOneField(DeliveryNote, on_delete=models.PROTECT, related_name="sign_back")
     scan = models.FileField(_("signed note (scan)"), upload_to="delivery/signbacks/%Y/%m/")
-    signed_by_name = models.CharField(_("signed by (customer)"), max_length=100)
+    signed_by_name = models.CharField(_("signed by (customer)"), max_length=100, validators=[validate_name])
     signed_on = models.DateField(_("signed on"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -351,6 +363,8 @@ class DailySheetRun(models.Model):
     workbook = models.FileField(_("sheet"), upload_to="delivery/sheets/%Y/", blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life (queued, each attempt): a run left "sending" by a worker that stopped is failed.
+    heartbeat_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("daily sheet sending")
@@ -381,6 +395,8 @@ class PrintJob(models.Model):
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(auto_now_add=True)
+    # Last sign of life (queued, claimed, each chunk printed): a job whose worker stopped is failed (common.stale).
+    heartbeat_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("print job")

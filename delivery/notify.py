@@ -43,10 +43,9 @@ def note_issued(note_id: int) -> int:
         body = "\n".join(
             [
                 f"{note.customer.name_zh or note.customer.name_en}:",
-                f"我司安排于 {shipping} 发货,送货单号 {note.number},"
-                f"预计到达 {arrival_text},送至 {note.address.address}。",
+                f"我司安排于 {shipping} 发货,送货单号 {note.number},预计到达 {arrival_text},送至 {note.address_text}。",
                 f"We ship delivery note {note.number} on {shipping}; expected arrival "
-                f"{arrival_text} at {note.address.address}.",
+                f"{arrival_text} at {note.address_text}.",
             ]
         )
         sent += send_mail(subject, body, None, [contact_email])

@@ -43,6 +43,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common.xlsx import text_cell
 from delivery.models import DelayReport, DeliveryNote, DeliveryNoteLine
 from delivery.selectors import ZERO, batches_with_delivery, customer_date, lines_not_ready, planned_in_batches
 from orders.models import Order, OrderLine, SignOff
@@ -399,7 +400,7 @@ def build_workbook(rows: Iterable[SheetRow], day: date) -> bytes:
     dates as Excel dates, at-risk rows filled light red. Texts in the cells (status, reasons) are in the
     active language. Rows are streamed to the file (write-only mode); only the at-risk ones are styled."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import Cell, WriteOnlyCell
     from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -449,12 +450,15 @@ def build_workbook(rows: Iterable[SheetRow], day: date) -> bytes:
     workbook.add_named_style(NamedStyle("at_risk", fill=risk_fill))
     workbook.add_named_style(NamedStyle("at_risk_date", fill=risk_fill, number_format=DATE_FORMAT))
     for row in rows:
-        values = _cells(row, yes)
+        # Customer, product names and reasons are people's text: never a formula (issue 10).
+        values = [text_cell(sheet, value) for value in _cells(row, yes)]
         if row.at_risk:
             styled = []
             for value in values:
-                cell = WriteOnlyCell(sheet, value=value)
+                cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value=value)
+                quoted = cell.quotePrefix
                 cell.style = "at_risk_date" if isinstance(value, date) else "at_risk"
+                cell.quotePrefix = quoted  # the named style would reset text_cell's quote prefix
                 styled.append(cell)
             values = styled
         sheet.append(values)

@@ -21,6 +21,7 @@ from common.errors import DomainError
 from common.jobs import enqueue_on_commit
 from common.numbering import next_in_year
 from common.templatetags.numbers import num
+from common.validators import check_date_in_range, check_name
 from delivery import customs, dispatch, ontime
 from delivery.models import (
     BatchDueChange,
@@ -66,6 +67,7 @@ def batch_plan(*, user, line: OrderLine, quantity: Decimal, due_date: date, reas
         raise DomainError(_("The quantity must be more than zero."), code="quantity")
     if due_date is None:
         raise DomainError(_("Give the due date."), code="due_date")
+    check_date_in_range(due_date, code="due_date")
     reason = (reason or "").strip()
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=line.order_id)
@@ -133,6 +135,7 @@ def batch_move(*, user, batch: DeliveryBatch, due_date: date, reason: str = "") 
     require(user, "delivery.edit")
     if due_date is None:
         raise DomainError(_("Give the new due date."), code="due_date")
+    check_date_in_range(due_date, code="due_date")
     reason = (reason or "").strip()
     today = timezone.localdate()
     with transaction.atomic():
@@ -211,6 +214,8 @@ def note_issue(
     backdate_reason = (backdate_reason or "").strip()
     if delivery_date is None:
         raise DomainError(_("Give the delivery date."), code="delivery_date")
+    check_date_in_range(delivery_date, code="delivery_date")
+    check_date_in_range(expected_arrival, code="expected_arrival")
     if delivery_date > today:
         raise DomainError(
             _("The delivery date cannot be in the future: issue the note on the day the goods leave."),
@@ -236,7 +241,7 @@ def note_issue(
         batches = {
             b.pk: b
             for b in DeliveryBatch.objects.select_for_update(of=("self",))
-            .select_related("line__order__customer", "line__order__delivery_address")
+            .select_related("line__order__customer", "line__order__delivery_address", "line__product")
             .filter(pk__in=[i.batch.pk for i in items])
             .order_by("pk")
         }
@@ -275,10 +280,16 @@ def note_issue(
         customer = order.customer
         # The export checklist is for direct exports only (§5.6.2); what is not ticked yet is Customs' work.
         customs_checklist = customs.paperwork_at_issue(customer, customs_checklist)
+        address = order.delivery_address
         note = DeliveryNote.objects.create(
             number=next_note_number(today),
             customer=customer,
-            address=order.delivery_address,
+            address=address,
+            # The note keeps what it said: later edits of the address or the products change new notes only.
+            address_label=address.label,
+            address_text=address.address,
+            address_receiver=address.receiver,
+            address_phone=address.phone,
             delivery_date=delivery_date,
             expected_arrival=expected_arrival,
             carrier=carrier,
@@ -288,9 +299,7 @@ def note_issue(
             backdate_reason=backdate_reason if delivery_date < today else "",
             issued_by=user,
         )
-        DeliveryNoteLine.objects.bulk_create(
-            DeliveryNoteLine(note=note, batch=batches[i.batch.pk], quantity=i.quantity) for i in items
-        )
+        DeliveryNoteLine.objects.bulk_create(_note_line(note, batches[i.batch.pk], i.quantity) for i in items)
         # A note dated on or before a batch's due date changes that batch's month: a closed one is restated.
         touched = [b.due_date for b in batches.values() if delivery_date <= b.due_date < today]
         if touched:
@@ -312,6 +321,19 @@ def note_issue(
 
     enqueue_on_commit(note_tasks.note_issued_notifications, note.pk)
     return note
+
+
+def _note_line(note: DeliveryNote, batch: DeliveryBatch, quantity: Decimal) -> DeliveryNoteLine:
+    product = batch.line.product
+    return DeliveryNoteLine(
+        note=note,
+        batch=batch,
+        quantity=quantity,
+        product_code=product.code,
+        product_name=product.name,
+        product_spec=product.spec,
+        unit=product.unit,
+    )
 
 
 def _check_stock(batches: dict[int, DeliveryBatch], items: list[NoteItem]) -> None:
@@ -401,10 +423,13 @@ def signback_record(*, user, note: DeliveryNote, scan, signed_by_name: str, sign
         raise DomainError(_("The customer cannot have signed before the delivery date."))
     if not signed_by_name.strip():
         raise DomainError(_("Give the name of the customer's signer."))
-    if note.status != DeliveryNote.Status.ISSUED:
-        raise DomainError(_("A cancelled delivery note cannot be signed back."))
+    check_name(signed_by_name, code="signed_by_name")
     try:
         with transaction.atomic():
+            # The note's row lock, as note_cancel takes it: a cancel and a sign-back at once, exactly one wins.
+            note = DeliveryNote.objects.select_for_update().get(pk=note.pk)
+            if note.status != DeliveryNote.Status.ISSUED:
+                raise DomainError(_("A cancelled delivery note cannot be signed back."))
             sign_back = SignBack(
                 note=note, signed_by_name=signed_by_name.strip(), signed_on=signed_on, recorded_by=user
             )
@@ -419,6 +444,7 @@ def incident_record(*, user, note: DeliveryNote, happened_on: date, description:
     require(user, "delivery.edit")
     if not description.strip():
         raise DomainError(_("Say what happened."))
+    check_date_in_range(happened_on, code="happened_on")
     return TransitIncident.objects.create(
         note=note, happened_on=happened_on, description=description.strip(), recorded_by=user
     )

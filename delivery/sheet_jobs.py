@@ -14,7 +14,7 @@ handed the same run send it once.
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -25,7 +25,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.roles import Dept
+from accounts.roles import Dept, require
+from common import stale
+from common.errors import DomainError
 from common.jobs import QueueDown, enqueue
 from common.mail import department_users
 from delivery.models import DailySheetRun
@@ -125,6 +127,7 @@ def sheet_trigger(*, day: date, forced: bool = False) -> Trigger:
             if not stuck:
                 return Trigger(run, queued=False)
             logger.warning("daily sheet %s: run %s never started, queued again", day, run.pk)
+            Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
         _queue_send(run.pk)
     return Trigger(run, queued=True)
 
@@ -154,7 +157,8 @@ def sheet_send(run_id: int) -> DailySheetRun:
         if run.status != Run.Status.SENDING:
             return run
         run.attempts += 1
-        run.save(update_fields=["attempts"])
+        run.heartbeat_at = timezone.now()
+        run.save(update_fields=["attempts", "heartbeat_at"])
 
     recipients = sheet_recipients()
     if not recipients:
@@ -186,9 +190,97 @@ def sheet_send(run_id: int) -> DailySheetRun:
 
 
 def sheet_retrying(run_id: int, error: str) -> None:
-    Run.objects.filter(pk=run_id, status=Run.Status.SENDING).update(error=error[:2000])
+    Run.objects.filter(pk=run_id, status=Run.Status.SENDING).update(error=error[:2000], heartbeat_at=timezone.now())
 
 
 def sheet_failed(run_id: int, error: str) -> None:
     logger.error("daily sheet run %s failed: %s", run_id, error)
     Run.objects.filter(pk=run_id).exclude(status=Run.Status.SENT).update(status=Run.Status.FAILED, error=error[:2000])
+
+
+# --- A worker or scheduler that stopped: failed runs, tried again; a missed morning caught up --------------------
+
+STOPPED = gettext_lazy("The sending stopped (the worker or the job queue was down). Try again.")
+# A scheduled run made this long after the sheet's time was late (the scheduler or worker was down then).
+LATE_AFTER = timedelta(minutes=15)
+
+
+def sheet_runs_fail_stale() -> list[int]:
+    """Runs left "sending" by a worker that stopped (no attempt for the age limit) are failed, to be tried again.
+    The message goes to the company's own departments: a sheet that went out just before the worker died may
+    arrive twice, never to a customer."""
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = str(STOPPED)
+    return stale.fail_stale(Run, kind="sheet", statuses=(Run.Status.SENDING,), status=Run.Status.FAILED, error=reason)
+
+
+def sheet_retry(*, user, run: DailySheetRun) -> DailySheetRun:
+    """Send a failed run again: the same run (the day's one scheduled sending), queued again."""
+    require(user, "sheet.send")
+    with transaction.atomic():
+        retried = Run.objects.filter(pk=run.pk, status=Run.Status.FAILED).update(
+            status=Run.Status.SENDING, heartbeat_at=timezone.now()
+        )
+        if not retried:
+            raise DomainError(_("Only a sending that failed can be tried again."))
+        _queue_send(run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def sheet_due_at(day: date) -> datetime:
+    """When the scheduled sheet of ``day`` is due (DELIVERY_SHEET_TIME, local time)."""
+    hour, minute = (int(part) for part in settings.DELIVERY_SHEET_TIME.split(":"))
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def sheet_catch_up(now: datetime | None = None) -> Trigger | None:
+    """The sweep: today's sheet is past its time and was never triggered (beat or its worker was down): send it
+    now. A day's run that exists (sent, sending or failed) is left to its own rules; failed shows in My work."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if now < sheet_due_at(today) or Run.objects.filter(day=today, forced=False).exists():
+        return None
+    logger.warning("daily sheet %s was not sent at %s: sending it now", today, settings.DELIVERY_SHEET_TIME)
+    return sheet_trigger(day=today)
+
+
+def run_late(run: DailySheetRun) -> bool:
+    return not run.forced and run.started_at > sheet_due_at(run.day) + LATE_AFTER
+
+
+def my_work(user) -> list:
+    """Customer Service (who sends the sheet again by hand) sees a scheduled sheet that failed, is missing past
+    its time, or went out late, for today and the two days before."""
+    from accounts.roles import Dept, in_dept
+    from accounts.work import WorkItem, WorkSection
+
+    if not in_dept(user, Dept.CS):
+        return []
+    now = timezone.now()
+    today = timezone.localdate(now)
+    days = [today - timedelta(days=back) for back in range(3)]
+    runs = {r.day: r for r in Run.objects.filter(day__in=days, forced=False)}
+    resent = set(Run.objects.filter(day__in=days, forced=True, status=Run.Status.SENT).values_list("day", flat=True))
+    url = reverse("delivery:sheet")
+    items = []
+    for day in days:
+        run = runs.get(day)
+        label = f"{SHEET_TITLE} {day.isoformat()}"
+        if run is None:
+            if day == today and now >= sheet_due_at(day) + LATE_AFTER:
+                detail = _("not sent yet; it was due at %(time)s") % {"time": settings.DELIVERY_SHEET_TIME}
+                items.append(WorkItem(label=label, url=url, detail=detail, overdue=True))
+        elif run.status == Run.Status.FAILED and day not in resent:
+            items.append(
+                WorkItem(
+                    label=label, url=url, detail=_("sending failed: %(error)s") % {"error": run.error}, overdue=True
+                )
+            )
+        elif run.status == Run.Status.SENT and run_late(run) and day == today:
+            when = timezone.localtime(run.sent_at or run.started_at).strftime("%H:%M")
+            detail = _("sent late, at %(time)s (due at %(due)s)") % {"time": when, "due": settings.DELIVERY_SHEET_TIME}
+            items.append(WorkItem(label=label, url=url, detail=detail))
+    if not items:
+        return []
+    return [WorkSection(title=_("Delivery-progress sheet late or failed"), items=items, total=len(items))]

@@ -1,10 +1,13 @@
 """Jobs of delivery: the daily delivery-progress sheet (§5.4.2). Thin: ids and dates in, services do the work."""
 
+import logging
 from datetime import date
 from smtplib import SMTPException
 
 from celery import shared_task
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 # Backoff between attempts at e-mailing the sheet: 1, 2, 4, 8, 16 minutes, then the run is failed.
 SEND_RETRIES = 5
@@ -45,6 +48,10 @@ def send_sheet_run(self, run_id: int) -> None:
             send_sheet_run.apply(args=[run_id], retries=self.request.retries + 1)
             return
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
+    except Exception as exc:
+        # Bad data or a bug in making the sheet: the run fails with the reason at once, never stays "sending".
+        logger.exception("daily sheet run %s could not be sent", run_id)
+        sheet_failed(run_id, f"{exc.__class__.__name__}: {exc}")
 
 
 @shared_task
@@ -56,3 +63,16 @@ def close_ontime_months() -> int:
     closed = months_close()
     months_check()
     return len(closed)
+
+
+@shared_task(ignore_result=True)
+def sweep_stale_jobs() -> dict:
+    """Beat, every few minutes: fail print jobs and sheet sendings whose worker stopped (common.stale), and send
+    today's sheet if its time has passed and it was never triggered (beat or the worker was down then)."""
+    from delivery.printing import print_jobs_fail_stale
+    from delivery.sheet_jobs import sheet_catch_up, sheet_runs_fail_stale
+
+    printed = print_jobs_fail_stale()
+    sheets = sheet_runs_fail_stale()
+    caught_up = sheet_catch_up()
+    return {"print": len(printed), "sheet": len(sheets), "sheet_caught_up": caught_up is not None}

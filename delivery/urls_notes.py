@@ -8,6 +8,7 @@ urlpatterns = [
     path("print/", views.print_notes, name="print"),
     path("print/<int:pk>/", views.print_job, name="print_job"),
     path("print/<int:pk>/pdf/", views.print_job_pdf, name="print_job_pdf"),
+    path("print/<int:pk>/retry/", views.print_job_retry, name="print_job_retry"),
     path("notes/<str:number>/", views.note_detail, name="note"),
     path("notes/<str:number>/pdf/<str:layout>/", views.note_pdf, name="note_pdf"),
     path("notes/<str:number>/cancel/", views.note_cancel, name="note_cancel"),

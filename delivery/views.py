@@ -210,7 +210,12 @@ def note_pdf(request, number, layout):
     if layout not in printing.LAYOUTS:
         layout = "a4"
     note = _note(number)
-    response = HttpResponse(printing.notes_pdf([note], layout), content_type="application/pdf")
+    try:
+        pdf = printing.notes_pdf_or_refuse([note], layout)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(note.get_absolute_url())
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{note.number}-{layout}.pdf"'
     return response
 
@@ -462,7 +467,12 @@ def print_notes(request):
         messages.error(request, _("Choose the delivery notes to print."))
         return redirect("delivery:notes")
     if len(ids) <= printing.PRINT_JOB_INLINE_MAX:
-        response = HttpResponse(printing.notes_pdf(printing._notes(ids), layout), content_type="application/pdf")
+        try:
+            pdf = printing.notes_pdf_or_refuse(printing._notes(ids), layout)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("delivery:notes")
+        response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = 'inline; filename="delivery-notes.pdf"'
         return response
     job = printing.print_job_create(user=request.user, note_ids=ids, layout=layout)
@@ -472,9 +482,22 @@ def print_notes(request):
 @login_required
 def print_job(request, pk):
     require(request.user, "delivery.view")
+    printing.print_jobs_fail_stale()  # a job whose worker stopped shows failed, with "try again"
     job = get_object_or_404(PrintJob, pk=pk, requested_by=request.user)
     template = "delivery/_print_progress.html" if request.htmx else "delivery/print_job.html"
     return render(request, template, {"job": job, "total": len(job.notes)})
+
+
+@login_required
+@require_POST
+def print_job_retry(request, pk):
+    require(request.user, "delivery.view")
+    job = get_object_or_404(PrintJob, pk=pk, requested_by=request.user)
+    try:
+        printing.print_job_retry(user=request.user, job=job)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("delivery:print_job", job.pk)
 
 
 @login_required

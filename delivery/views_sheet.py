@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import can, require
+from common.errors import DomainError
 from delivery.models import DailySheetRun
 from delivery.progress_sheet import (
     VALUE_FIELDS,
@@ -22,7 +23,7 @@ from delivery.progress_sheet import (
     sheet_filename,
     summary_counts,
 )
-from delivery.sheet_jobs import sheet_trigger
+from delivery.sheet_jobs import sheet_retry, sheet_runs_fail_stale, sheet_trigger
 
 PAGE_SIZE = 100
 RECENT_RUNS = 10
@@ -31,6 +32,7 @@ RECENT_RUNS = 10
 @login_required
 def sheet(request):
     require(request.user, "delivery.view")
+    sheet_runs_fail_stale()  # a sending whose worker stopped shows failed, with "try again"
     today = timezone.localdate()
     lines = open_lines_queryset(today)
     risk_only = request.GET.get("risk") == "1"
@@ -100,6 +102,21 @@ def sheet_send(request):
         messages.success(request, _("The delivery-progress sheet was sent again."))
     elif trigger.run.status == DailySheetRun.Status.FAILED:
         messages.error(request, _("Sending the sheet failed: %(error)s") % {"error": trigger.run.error})
+    else:
+        messages.info(request, _("The delivery-progress sheet is being sent again."))
+    return redirect("delivery:sheet")
+
+
+@login_required
+@require_POST
+def sheet_run_retry(request, pk):
+    """Try a failed sending again (the same run)."""
+    require(request.user, "sheet.send")
+    run = get_object_or_404(DailySheetRun, pk=pk)
+    try:
+        sheet_retry(user=request.user, run=run)
+    except DomainError as error:
+        messages.error(request, error.message)
     else:
         messages.info(request, _("The delivery-progress sheet is being sent again."))
     return redirect("delivery:sheet")

@@ -25,7 +25,7 @@ def revision_content(order: Order, revision: int) -> SimpleNamespace:
         lines.append(
             SimpleNamespace(
                 position=values["position"],
-                product=products[values["product_id"]],
+                product=kept_product(values, products),
                 quantity=Decimal(values["quantity"]),
                 unit_price=Decimal(values["unit_price"]),
                 requested_date=date.fromisoformat(values["requested_date"]),
@@ -33,8 +33,28 @@ def revision_content(order: Order, revision: int) -> SimpleNamespace:
             )
         )
     header = {name: content.get(name) for name in Order.HEADER_FIELDS}
-    header["delivery_address"] = DeliveryAddress.objects.filter(pk=header.pop("delivery_address_id")).first()
+    address_id = header.pop("delivery_address_id")
+    header["delivery_address"] = kept_address(content) or DeliveryAddress.objects.filter(pk=address_id).first()
     return SimpleNamespace(number=order.number, customer=order.customer, revision=revision, lines=lines, **header)
+
+
+def kept_product(values: dict, products: dict):
+    """The product as the revision named it; revisions made before the snapshot kept names read the product."""
+    if "product_name" not in values:
+        return products.get(values["product_id"])
+    return SimpleNamespace(
+        pk=values["product_id"],
+        code=values["product"],
+        name=values["product_name"],
+        spec=values["product_spec"],
+        unit=values["unit"],
+    )
+
+
+def kept_address(content: dict) -> SimpleNamespace | None:
+    """The delivery address as the revision said it (None for revisions made before it was kept)."""
+    kept = content.get("delivery_address")
+    return SimpleNamespace(**kept) if kept else None
 
 
 def _confirmed_dates(order: Order, revision: int) -> dict[str, str]:

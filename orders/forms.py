@@ -1,16 +1,16 @@
 from django import forms
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.uploads import clean_scan_upload
 from customers.models import Currency, Customer, DeliveryAddress, Incoterm, Product
 from orders.checklists import item_allows_na, item_text
 from orders.models import ChangeRequest, Order, OrderRevision
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
-# What a scanned original or a written confirmation may be: the first bytes decide, not the name.
+# What a stored scan is, for serving it (complaints.views): the first bytes decide, not the name.
 SIGNATURES = {
     b"%PDF-": "pdf",
     b"\x89PNG\r\n\x1a\n": "png",
@@ -21,21 +21,10 @@ SIGNATURES = {
 
 
 def clean_scan(upload):
-    """A PDF or an image under the size limit; anything else is refused with the reason. Only a new upload is
-    checked (a draft's file already kept was checked when it came in)."""
-    if not isinstance(upload, UploadedFile):
-        return upload
-    limit = settings.ORDER_ORIGINAL_MAX_MB
-    if upload.size > limit * 1024 * 1024:
-        raise forms.ValidationError(
-            _("The file is %(size).1f MB; the limit is %(limit)d MB.")
-            % {"size": upload.size / 1024 / 1024, "limit": limit}
-        )
-    head = upload.read(8)
-    upload.seek(0)
-    if not any(head.startswith(signature) for signature in SIGNATURES):
-        raise forms.ValidationError(_("Attach a PDF or an image (PNG, JPEG, TIFF)."))
-    return upload
+    """A PDF or an image under the size limit, stored under the app's own name (common.uploads); anything else
+    is refused with the reason. Only a new upload is checked (a draft's file already kept was checked when it
+    came in)."""
+    return clean_scan_upload(upload, max_mb=settings.ORDER_ORIGINAL_MAX_MB)
 
 
 def chosen_again_note(form, name: str) -> None:
@@ -45,10 +34,10 @@ def chosen_again_note(form, name: str) -> None:
     if upload is not None:
         form.fields[name].help_text = _(
             "You chose %(file)s, but a file cannot be kept when the form is shown again: choose it again."
-        ) % {"file": upload.name}
+        ) % {"file": getattr(upload, "original_name", upload.name)}
         # A bound field caches its help text when first read (is_valid() reads it): set it there too.
         form[name].help_text = form.fields[name].help_text
-        form.file_to_choose_again = upload.name
+        form.file_to_choose_again = getattr(upload, "original_name", upload.name)
 
 
 class OrderForm(forms.ModelForm):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Dept
@@ -305,8 +306,12 @@ class Acknowledgement(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Being sent")
+        # Handed to the mail server: if the worker stops here nobody knows whether the customer got it.
+        SENDING = "sending", _("Being sent")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Sending failed")
+        # The worker stopped while sending: the customer may have it. A person checks before sending again.
+        UNSURE = "unsure", _("Interrupted while sending: check with the customer")
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="acknowledgements")
     revision = models.PositiveIntegerField(_("revision"))
@@ -323,6 +328,8 @@ class Acknowledgement(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Last sign of life (queued, each attempt, handed to the mail server): see common.stale.
+    heartbeat_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("order acknowledgement")

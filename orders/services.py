@@ -6,6 +6,7 @@ the current revision can be signed) and backed by unique constraints, so a doubl
 once or a form opened on an older revision record exactly one signature.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.roles import Dept, can, departments_of, require
+from common import stale
 from common.errors import DomainError
 from common.jobs import enqueue_on_commit
 from common.numbering import next_in_year
@@ -40,6 +42,8 @@ from orders.models import (
     SignOff,
     VerbalRequirement,
 )
+
+logger = logging.getLogger(__name__)
 
 S = Order.Status
 
@@ -232,12 +236,23 @@ def snapshot(order: Order) -> dict:
             "position": line.position,
             "product_id": line.product_id,
             "product": line.product.code,
+            # What the revision said, kept when the product is edited later (issue 10: records stay records).
+            "product_name": line.product.name,
+            "product_spec": line.product.spec,
+            "unit": line.product.unit,
             "quantity": num(line.quantity),
             "unit_price": num(line.unit_price),
             "requested_date": line.requested_date.isoformat(),
         }
         for line in order.lines.select_related("product").order_by("position")
     ]
+    address = order.delivery_address
+    data["delivery_address"] = address and {
+        "label": address.label,
+        "address": address.address,
+        "receiver": address.receiver,
+        "phone": address.phone,
+    }
     return data
 
 
@@ -573,26 +588,42 @@ def order_confirm(
 
 
 def acknowledgement_send(ack_id: int) -> Acknowledgement:
-    """Make the PDF and e-mail it; idempotent (a sent acknowledgement is never sent again)."""
+    """Make the PDF and e-mail it; sent at most once. The job takes the acknowledgement only while it is
+    ``queued`` (attempts count, heartbeat); just before the mail goes out it is claimed with a conditional UPDATE
+    (queued -> sending), so two workers never both send it. A worker that dies after handing the mail to the
+    server leaves it ``sending``: the stale sweep marks it ``unsure`` for a person to check with the customer,
+    never re-sent blindly. A PDF that cannot be made fails the acknowledgement with the reason."""
     from django.core.files.base import ContentFile
     from django.core.mail import EmailMessage
 
     from orders.documents import acknowledgement_pdf
+    from orders.memos import both
 
+    A = Acknowledgement.Status
     with transaction.atomic():
         ack = Acknowledgement.objects.select_for_update().select_related("order__customer").get(pk=ack_id)
-        if ack.status == Acknowledgement.Status.SENT:
-            return ack
+        if ack.status != A.QUEUED:
+            return ack  # sent, being sent, failed or to be checked: never sent again by the job
         if ack.order.status == S.CANCELLED:
             # A job queued before the cancellation: the customer is not sent a confirmation of a cancelled order.
             return ack
         ack.attempts += 1
-        ack.save(update_fields=["attempts"])
+        ack.heartbeat_at = timezone.now()
+        ack.save(update_fields=["attempts", "heartbeat_at"])
     order = ack.order
     if not ack.pdf:
-        ack.pdf.save(
-            f"{order.number}-r{ack.revision}.pdf", ContentFile(acknowledgement_pdf(order, ack.revision)), save=True
-        )
+        try:
+            data = acknowledgement_pdf(order, ack.revision)
+        except Exception as exc:
+            logger.exception("acknowledgement %s: the PDF could not be made", ack_id)
+            acknowledgement_failed(
+                ack_id,
+                both(gettext_noop("The PDF could not be made: %(error)s"), error=f"{exc.__class__.__name__}: {exc}"),
+            )
+            ack.refresh_from_db()
+            return ack
+        ack.pdf.save(f"{order.number}-r{ack.revision}.pdf", ContentFile(data), save=False)
+        Acknowledgement.objects.filter(pk=ack.pk).update(pdf=ack.pdf.name)
     customer = order.customer
     subject = f"订单确认 Order acknowledgement {order.number} (PO {order.customer_po})"
     body = "\n".join(
@@ -605,11 +636,20 @@ def acknowledgement_send(ack_id: int) -> Acknowledgement:
     message = EmailMessage(subject, body, to=ack.recipients or [ack.recipient], cc=ack.cc)
     with ack.pdf.open("rb") as handle:
         message.attach(f"{order.number}.pdf", handle.read(), "application/pdf")
-    message.send()
+    claimed = Acknowledgement.objects.filter(pk=ack.pk, status=A.QUEUED).update(
+        status=A.SENDING, heartbeat_at=timezone.now()
+    )
+    if not claimed:
+        ack.refresh_from_db()
+        return ack  # failed by the sweep or taken by another worker meanwhile
+    try:
+        message.send()
+    except BaseException:
+        # The mail server refused it (or the connection failed): not sent, so back to the queue for a retry.
+        Acknowledgement.objects.filter(pk=ack.pk, status=A.SENDING).update(status=A.QUEUED)
+        raise
     with transaction.atomic():
-        Acknowledgement.objects.filter(pk=ack.pk).update(
-            status=Acknowledgement.Status.SENT, sent_at=timezone.now(), error=""
-        )
+        Acknowledgement.objects.filter(pk=ack.pk).update(status=A.SENT, sent_at=timezone.now(), error="")
         Order.objects.filter(pk=order.pk, status=S.SIGNED_OFF, revision=ack.revision).update(
             status=S.CONFIRMED, updated_at=timezone.now()
         )
@@ -618,21 +658,63 @@ def acknowledgement_send(ack_id: int) -> Acknowledgement:
 
 
 def acknowledgement_failed(ack_id: int, error: str) -> None:
-    Acknowledgement.objects.filter(pk=ack_id).exclude(status=Acknowledgement.Status.SENT).update(
+    # Only one not handed to the mail server: one left "sending" may have reached the customer (the sweep marks
+    # it for a person to check), and "failed" would invite sending it a second time.
+    Acknowledgement.objects.filter(pk=ack_id, status=Acknowledgement.Status.QUEUED).update(
         status=Acknowledgement.Status.FAILED, error=error[:2000]
     )
 
 
 def acknowledgement_retrying(ack_id: int, error: str) -> None:
-    Acknowledgement.objects.filter(pk=ack_id, status=Acknowledgement.Status.QUEUED).update(error=error[:2000])
+    Acknowledgement.objects.filter(pk=ack_id, status=Acknowledgement.Status.QUEUED).update(
+        error=error[:2000], heartbeat_at=timezone.now()
+    )
 
 
-def acknowledgement_resend(*, user, ack: Acknowledgement) -> None:
+def acknowledgements_fail_stale() -> list[int]:
+    """Acknowledgements whose worker stopped (common.stale). Still ``queued``: nothing went out, failed to be
+    sent again. Left ``sending``: the mail server may have taken it, so it is marked ``unsure`` for a person to
+    check with the customer before sending again (no second e-mail to the customer by accident)."""
+    from orders.memos import both
+
+    A = Acknowledgement.Status
+    failed = stale.fail_stale(
+        Acknowledgement,
+        kind="acknowledgement",
+        statuses=(A.QUEUED,),
+        task="orders.tasks.send_acknowledgement",
+        status=A.FAILED,
+        error=both(gettext_noop("The sending stopped before the e-mail went out (the worker stopped). Send it again.")),
+    )
+    unsure = stale.fail_stale(
+        Acknowledgement,
+        kind="acknowledgement",
+        statuses=(A.SENDING,),
+        status=A.UNSURE,
+        error=both(
+            gettext_noop(
+                "The sending stopped while the e-mail was handed to the mail server: the customer may have received "
+                "it. Check with the customer before sending it again."
+            )
+        ),
+    )
+    return failed + unsure
+
+
+def acknowledgement_resend(*, user, ack: Acknowledgement, checked: bool = False) -> None:
+    """Send a failed acknowledgement again. One interrupted while sending (``unsure``) is sent again only when the
+    person says they checked that the customer did not receive it."""
     require(user, "order.confirm")
-    updated = Acknowledgement.objects.filter(pk=ack.pk, status=Acknowledgement.Status.FAILED).update(
-        status=Acknowledgement.Status.QUEUED, error=""
+    A = Acknowledgement.Status
+    allowed = (A.FAILED, A.UNSURE) if checked else (A.FAILED,)
+    updated = Acknowledgement.objects.filter(pk=ack.pk, status__in=allowed).update(
+        status=A.QUEUED, error="", heartbeat_at=timezone.now()
     )
     if not updated:
+        if Acknowledgement.objects.filter(pk=ack.pk, status=A.UNSURE).exists():
+            raise DomainError(
+                _("The customer may have received this acknowledgement. Check with the customer, then confirm.")
+            )
         raise DomainError(_("Only an acknowledgement whose sending failed can be sent again."))
     from orders import tasks
 

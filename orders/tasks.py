@@ -1,6 +1,9 @@
+import logging
 from smtplib import SMTPException
 
 from celery import shared_task
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(autoretry_for=(OSError, SMTPException), retry_backoff=10, max_retries=5)
@@ -24,3 +27,17 @@ def send_acknowledgement(self, ack_id: int) -> None:
             return
         acknowledgement_retrying(ack_id, str(exc))
         raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
+    except Exception as exc:
+        # Bad data or a bug: failed with the reason at once, never left "being sent" (an acknowledgement already
+        # handed to the mail server is left to the stale sweep, which asks a person to check).
+        logger.exception("acknowledgement %s could not be sent", ack_id)
+        acknowledgement_failed(ack_id, f"{exc.__class__.__name__}: {exc}")
+
+
+@shared_task(ignore_result=True)
+def sweep_stale_acknowledgements() -> int:
+    """Beat, every few minutes: acknowledgements whose worker stopped are failed (or, stopped while handing the
+    message to the mail server, marked for a person to check) (common.stale)."""
+    from orders.services import acknowledgements_fail_stale
+
+    return len(acknowledgements_fail_stale())

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Dept, can, departments_of, require
 from common.errors import DomainError
-from orders import selectors, services, views_drafts
+from orders import documents, selectors, services, views_drafts
 from orders.checklists import item_text
 from orders.forms import (
     ChangeForm,
@@ -75,6 +75,7 @@ def _order_or_404(number: str) -> Order:
 @login_required
 def order_detail(request, number):
     require(request.user, "order.view")
+    services.acknowledgements_fail_stale()  # one whose worker stopped shows failed (or to be checked)
     return _detail_page(request, _order_or_404(number))
 
 
@@ -371,7 +372,7 @@ def acknowledgement_resend(request, pk):
     require(request.user, "order.confirm")
     ack = get_object_or_404(Acknowledgement.objects.select_related("order"), pk=pk)
     try:
-        services.acknowledgement_resend(user=request.user, ack=ack)
+        services.acknowledgement_resend(user=request.user, ack=ack, checked=request.POST.get("checked") == "1")
     except DomainError as error:
         return _refused(request, ack.order, error)
     return _done(request, ack.order, _("The acknowledgement is being sent again."), "#confirmation")
@@ -568,8 +569,10 @@ def order_revision(request, number, revision):
 
     content = shown.snapshot
     products = Product.objects.in_bulk([line["product_id"] for line in content.get("lines", [])])
-    lines = [dict(line, product_obj=products.get(line["product_id"])) for line in content.get("lines", [])]
-    address = DeliveryAddress.objects.filter(pk=content.get("delivery_address_id")).first()
+    lines = [dict(line, product_obj=documents.kept_product(line, products)) for line in content.get("lines", [])]
+    address = (
+        documents.kept_address(content) or DeliveryAddress.objects.filter(pk=content.get("delivery_address_id")).first()
+    )
     language = translation.get_language()
     steps = list(
         ReviewStep.objects.filter(order=order, revision=revision)

@@ -26,6 +26,22 @@ def test_it_locks_a_user_name_out_after_repeated_failures(client, users, setting
     assert "_auth_user_id" not in client.session
 
 
+def test_behind_the_proxy_a_strangers_failures_do_not_lock_out_the_user(client, users, settings):
+    settings.BEHIND_TLS_PROXY = True
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}  # every request reaches the app from the proxy
+    stranger = {**proxy, "HTTP_X_FORWARDED_FOR": "10.0.0.1, 203.0.113.9"}  # the first part is the client's own lie
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "cs", "password": "wrong"}, **stranger)
+    assert client.post(reverse("login"), {"username": "cs", "password": "pw-Secret-123"}, **stranger).status_code == 429
+    # The stranger cannot dodge the lock by changing the part of the header it writes itself.
+    spoofed = {**proxy, "HTTP_X_FORWARDED_FOR": "10.9.9.9, 203.0.113.9"}
+    assert client.post(reverse("login"), {"username": "cs", "password": "pw-Secret-123"}, **spoofed).status_code == 429
+    # The user, at their own desk, still signs in.
+    own = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    response = client.post(reverse("login"), {"username": "cs", "password": "pw-Secret-123"}, **own)
+    assert response.status_code == 302 and response.url == reverse("accounts:my_work")
+
+
 def test_it_logs_out_only_by_post(client_for):
     client = client_for("cs")
     assert client.get(reverse("logout")).status_code == 405

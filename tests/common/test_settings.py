@@ -44,6 +44,25 @@ def test_it_fails_loudly_on_a_malformed_boolean():
     assert "DEBUG='ture' is not a boolean" in result.stderr
 
 
+def test_a_filemail_url_writes_to_its_absolute_directory(tmp_path):
+    target = tmp_path / "mail"
+    code = "from django.conf import settings; print(settings.EMAIL_FILE_PATH)"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django, os; django.setup(); {code}"],
+        cwd=tmp_path,  # elsewhere than the project: a relative path would land here
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "EMAIL_URL": f"filemail://{target}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == str(target), result.stderr
+
+
 @pytest.mark.django_db
 def test_seed_demo_refuses_in_production(settings):
     from django.core.management import CommandError, call_command

@@ -164,7 +164,7 @@ def test_the_list_filters_and_searches(users, client_for, acme, other, record, s
     assert numbers(q="OTHER") == {closed.number, fresh.number}
     assert numbers(q="客户ACME") == {late.number}
     assert numbers(status="nonsense") == {late.number, closed.number, fresh.number}
-    assert numbers(q="\x00") == {late.number, closed.number, fresh.number}
+    # A NUL in the search box is answered 400 with a clear message (common.middleware; tests/common/test_hostile.py).
 
 
 def test_the_list_reads_a_bounded_number_of_queries(

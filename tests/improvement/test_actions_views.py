@@ -110,11 +110,13 @@ def test_a_complaint_link_prefills_the_complaint_its_customer_and_the_investigat
 
 
 def test_nonsense_in_the_link_is_dropped_not_an_error(users, client_for):
-    query = "?source=gossip&round=abc&customer=NOPE&complaint=%00x&month=2025-03-99&kind=wish"
+    query = "?source=gossip&round=abc&customer=NOPE&complaint=x&month=2025-03-99&kind=wish"
     response = client_for("cs").get(reverse("improvement:action_new") + query)
     assert response.status_code == 200
     initial = response.context["form"].initial
     assert not {"source", "round", "customer", "complaint", "kind"} & set(initial)
+    # A NUL byte is refused before any view with a clear message (common.middleware), never a server error.
+    assert client_for("cs").get(reverse("improvement:action_new") + "?complaint=%00x").status_code == 400
 
 
 def test_a_report_link_fills_in_its_round(users, client_for, two_rounds):

@@ -286,7 +286,8 @@ def test_a_new_scan_replaces_the_old_one_and_the_old_file_goes(client_for, enter
         response = client_for("cs").post(reverse("orders:edit", args=[order.number]), data)
     assert response.status_code == 302
     order.refresh_from_db()
-    assert "second" in order.original.name and not storage.exists(old) and storage.exists(order.original.name)
+    # Stored under the app's own name (common.uploads), never the one typed.
+    assert order.original.name != old and not storage.exists(old) and storage.exists(order.original.name)
 
 
 def test_saving_a_draft_without_a_new_file_keeps_its_scan(client_for, entered):
