@@ -188,8 +188,8 @@ def lines_not_ready(day: date, lines: QuerySet[OrderLine] | None = None) -> Quer
 
 
 def stock_by_line(lines) -> dict[int, Decimal]:
-    """line_stock() of many lines in one query: {line pk: warehoused minus delivered by issued notes}. ``lines``
-    carry their ``progress`` (select_related)."""
+    """What of each line is in the warehouse now, in one query: {line pk: warehoused minus delivered by issued
+    notes}. ``lines`` carry their ``progress`` (select_related or set by the caller)."""
     lines = list(lines)
     delivered = dict(
         DeliveryNoteLine.objects.filter(
@@ -204,19 +204,6 @@ def stock_by_line(lines) -> dict[int, Decimal]:
         warehoused = progress.warehoused if progress is not None else Decimal(0)
         stock[line.pk] = warehoused - Decimal(str(delivered.get(line.pk) or 0))
     return stock
-
-
-def line_stock(line: OrderLine) -> Decimal:
-    """What of the line is in the warehouse now: warehoused minus delivered by issued notes."""
-    progress = getattr(line, "progress", None)
-    warehoused = progress.warehoused if progress is not None else Decimal(0)
-    delivered = (
-        DeliveryNoteLine.objects.filter(batch__line=line, note__status=DeliveryNote.Status.ISSUED).aggregate(
-            total=Sum("quantity")
-        )["total"]
-        or 0
-    )
-    return warehoused - delivered
 
 
 # --- My work ----------------------------------------------------------------------------------------------

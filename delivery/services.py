@@ -338,7 +338,7 @@ def _note_line(note: DeliveryNote, batch: DeliveryBatch, quantity: Decimal) -> D
 
 def _check_stock(batches: dict[int, DeliveryBatch], items: list[NoteItem]) -> None:
     """Per order line, the note cannot carry more than is in the warehouse (warehoused minus delivered)."""
-    from delivery.selectors import line_stock
+    from delivery.selectors import stock_by_line
 
     asked: dict[int, Decimal] = {}
     lines = {}
@@ -347,10 +347,12 @@ def _check_stock(batches: dict[int, DeliveryBatch], items: list[NoteItem]) -> No
         lines[line.pk] = line
         asked[line.pk] = asked.get(line.pk, Decimal(0)) + item.quantity
     progress = {p.line_id: p for p in ProductionProgress.objects.select_for_update().filter(line_id__in=list(lines))}
+    for pk, line in lines.items():
+        line.progress = progress.get(pk)
+    in_stock = stock_by_line(lines.values())  # one query for every line of the note
     for pk, quantity in asked.items():
         line = lines[pk]
-        line.progress = progress.get(pk)
-        stock = line_stock(line)
+        stock = in_stock[pk]
         if quantity > stock:
             raise DomainError(
                 _(
