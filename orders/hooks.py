@@ -14,6 +14,13 @@ transaction of the change, with the order row locked.
   cancelled order; returns lines for the memo (what was withdrawn, what Customer Service must deal with).
 - ``withdrawable``: ``provider(order) -> list[tuple[int, str]]``: what a change may withdraw (id, description),
   offered on the change form.
+- ``prechecks``: ``provider(order) -> list[selectors.Check]``: the system's checks an app above orders adds to
+  what the signers see (§5.2.4), e.g. samples: "new product without an approved sample". A check informs; it does
+  not block (the department decides, and a "no" is an objection).
+- ``review_panels``: ``provider(order, department) -> list[tuple[str, dict]]``: (template name, context) shown in
+  that department's review card beside its checklist, e.g. the customer's approved samples for Technical, the
+  customer property a product is made with for Quality and Technical. Read-only; called on every order page, so
+  a provider keeps to a bounded number of queries.
 """
 
 from collections.abc import Callable
@@ -22,6 +29,8 @@ change_guards: list[Callable] = []
 change_listeners: list[Callable] = []
 cancel_listeners: list[Callable] = []
 withdrawable: list[Callable] = []
+prechecks: list[Callable] = []
+review_panels: list[Callable] = []
 
 
 def register(registry: list[Callable], function: Callable) -> None:

@@ -245,7 +245,22 @@ def prechecks(order: Order) -> list[Check]:
                 else _("Customs data missing for this export customer."),
             )
         )
+    # The apps standing on orders add their own checks (orders/hooks.py: samples, customer property).
+    from orders import hooks
+
+    for provider in hooks.prechecks:
+        checks.extend(provider(order))
     return checks
+
+
+def review_panels(order: Order, department: str) -> list[tuple[str, dict]]:
+    """What the apps standing on orders show in a department's review card beside its checklist (orders/hooks.py)."""
+    from orders import hooks
+
+    panels = []
+    for provider in hooks.review_panels:
+        panels.extend(provider(order, department))
+    return panels
 
 
 # --- Whether an order may ship (§5.3, §5.5) -------------------------------------------------------------------

@@ -91,6 +91,8 @@ def _detail_page(request, order: Order, bound: dict | None = None):
     steps = list(order.steps.all())
     live_statuses = (ReviewStep.Status.OPEN, ReviewStep.Status.SIGNED)
     current = [s for s in steps if s.status in live_statuses]
+    for step in current:
+        step.panels = selectors.review_panels(order, step.department)
     for step in steps:
         step.label = Dept(step.department).label
         step.overdue = selectors.is_overdue(step)

@@ -11,6 +11,8 @@ declare -A need=(
   [msgfmt]=gettext
   [/usr/lib/x86_64-linux-gnu/libpango-1.0.so.0]=libpango-1.0-0
   [/usr/share/fonts/truetype/wqy/wqy-microhei.ttc]=fonts-wqy-microhei
+  # WeasyPrint subsets fonts with it (and warns at import without it, which the test settings make an error).
+  [/usr/lib/x86_64-linux-gnu/libharfbuzz-subset.so.0]=libharfbuzz-subset0
 )
 if [ "$purpose" = test ]; then
   need[chromium]=chromium
