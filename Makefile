@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 PO     := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test test-postgres test-celery bench setup system system-test messages makemessages lint format clean worker beat
+.PHONY: run test test-postgres test-celery bench loadtest setup system system-test messages makemessages lint format clean worker beat
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput
@@ -19,6 +19,11 @@ test: setup system-test
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Locust against gunicorn + PostgreSQL + Redis (db 4) + a worker on the bench data (README, "Load test").
+# Options: make loadtest LOADTEST_ARGS="--users 50 --pace 4 --time 60s" (see bench/loadtest/run.py --help).
+loadtest: setup
+	$(BIN)/python bench/loadtest/run.py $(LOADTEST_ARGS)
 
 setup: system $(STAMP) $(MO)
 

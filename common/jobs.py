@@ -129,7 +129,7 @@ def hand_over(pk: int) -> bool:
     job = PendingJob.objects.get(pk=pk)
     eager = settings.CELERY_TASK_ALWAYS_EAGER
     try:
-        task = current_app.tasks[job.task]
+        task = _task(current_app, job.task)
         _publish(task, job.args, job.kwargs, task_id=job.celery_task_id)
     except Exception as exc:
         reason = f"{exc.__class__.__name__}: {exc}"[:2000]
@@ -148,6 +148,17 @@ def hand_over(pk: int) -> bool:
         return False
     PendingJob.objects.filter(pk=pk).update(status=PendingJob.Status.QUEUED, queued_at=timezone.now(), error="")
     return True
+
+
+def _task(app, name: str):
+    """The registered task ``name``. The apps' task modules are imported by a worker at its start; a web process or
+    `manage.py deliver_pending` that has not imported one yet imports them now (without this a job recorded by
+    another process, handed over from here, would name "no task" and be lost)."""
+    try:
+        return app.tasks[name]
+    except KeyError:
+        app.loader.import_default_modules()
+        return app.tasks[name]
 
 
 def release_stale_claims(now=None) -> int:

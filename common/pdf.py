@@ -33,11 +33,27 @@ def font_url() -> str:
     return path.as_uri()
 
 
+def fallback_font_url() -> str:
+    """The font for the rarer characters the main one lacks (company names: 𠀾, 鿏 …), named explicitly like the
+    main one, so that what a PDF can show does not depend on the fonts the server happens to have. Empty when
+    PDF_CJK_FALLBACK_FONT is empty (no fallback)."""
+    if not settings.PDF_CJK_FALLBACK_FONT:
+        return ""
+    path = Path(settings.PDF_CJK_FALLBACK_FONT)
+    if not path.is_file():
+        raise ImproperlyConfigured(
+            f"PDF_CJK_FALLBACK_FONT={path} does not exist: install fonts-noto-cjk (make setup does), point it to a "
+            "font file with the rarer Chinese characters, or set it empty for no fallback."
+        )
+    return path.as_uri()
+
+
 def render_document(template: str, context: dict):
     """Lay out ``template`` (a WeasyPrint Document): several can be joined into one PDF with write_documents."""
     from weasyprint import HTML
 
-    html = render_to_string(template, {**context, "cjk_font_url": font_url()})
+    fonts = {"cjk_font_url": font_url(), "cjk_fallback_font_url": fallback_font_url()}
+    html = render_to_string(template, {**context, **fonts})
     return HTML(string=html, base_url=str(settings.BASE_DIR)).render()
 
 

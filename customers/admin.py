@@ -13,7 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.roles import can
 from common.admin import CapabilityAdmin, ReadOnlyRecordAdmin
 from common.errors import DomainError
-from common.jobs import QueueDown, queue_state
+from common.models import PendingJob
 from customers import importing
 from customers.models import (
     CommunicationLog,
@@ -145,13 +145,20 @@ class CustomerAdmin(CapabilityAdmin, SimpleHistoryAdmin):
         return get_object_or_404(ImportJob, pk=job_id)
 
     def _send(self, request, job) -> None:
-        try:
-            importing.import_job_send(job)
-        except QueueDown:
-            messages.warning(
-                request,
-                _("The job queue is unreachable: the file is saved and waits. Send it again when the queue is back."),
-            )
+        # Recorded first (common.jobs): a queue that cannot be reached delays the job, and JobsWaitingMiddleware
+        # tells the administrator it waits; the job's page says so as long as it does (``_waiting``).
+        importing.import_job_send(job)
+
+    @staticmethod
+    def _waiting(job) -> bool:
+        """Whether the job's next step is recorded but not yet handed to the queue (the queue was down)."""
+        if job.status != ImportJob.Status.QUEUED:
+            return False
+        return PendingJob.objects.filter(
+            task="customers.tasks.customer_import_job",
+            args__0=job.pk,
+            status__in=(PendingJob.Status.WAITING, PendingJob.Status.HANDING),
+        ).exists()
 
     def _context(self, request, **extra):
         return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
@@ -196,7 +203,7 @@ class CustomerAdmin(CapabilityAdmin, SimpleHistoryAdmin):
                 counts=report.counts(),
                 running=job.status in ImportJob.RUNNING,
                 can_retry=importing.import_job_can_retry(job),
-                queue=queue_state(),
+                waiting=self._waiting(job),
                 progress=importing.import_job_progress(job.pk),
                 title=_("Customer import: %(name)s") % {"name": job.original_name},
             ),
@@ -211,7 +218,7 @@ class CustomerAdmin(CapabilityAdmin, SimpleHistoryAdmin):
         return TemplateResponse(
             request,
             "admin/customers/customer/_import_progress.html",
-            {"job": job, "progress": importing.import_job_progress(job.pk), "queue": queue_state()},
+            {"job": job, "progress": importing.import_job_progress(job.pk), "waiting": self._waiting(job)},
         )
 
     def import_confirm(self, request, job_id):
@@ -235,9 +242,19 @@ class CustomerAdmin(CapabilityAdmin, SimpleHistoryAdmin):
         return redirect("admin:customers_customer_import_job", job.pk)
 
     def import_resend(self, request, job_id):
+        """Hand a job that waits for the queue over now, instead of at the next sweep."""
+        from common.jobs import hand_over, release_stale_claims
+
         job = self._job(request, job_id)
-        if job.status == ImportJob.Status.QUEUED:
-            self._send(request, job)
+        if self._waiting(job):
+            release_stale_claims()
+            waiting = PendingJob.objects.filter(
+                task="customers.tasks.customer_import_job", args__0=job.pk, status=PendingJob.Status.WAITING
+            )
+            for pk in waiting.values_list("pk", flat=True):
+                if not hand_over(pk):
+                    messages.error(request, _("The job queue still cannot be reached; the import keeps waiting."))
+                    break
         return redirect(reverse("admin:customers_customer_import_job", args=[job.pk]))
 
 

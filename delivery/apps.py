@@ -8,16 +8,17 @@ class DeliveryConfig(AppConfig):
 
     def ready(self):
         # Celery autodiscovers delivery/tasks.py; the delivery-note jobs live beside it and register here.
-        # The on-time rate caches closed months; any change to what it counts invalidates them.
+        # Each batch's stored delivery state (the on-time rate reads it) follows a note or line written one row
+        # at a time outside the services too (the admin, the shell); the services call the recompute themselves.
         from django.db.models.signals import post_delete, post_save
 
         from delivery import note_tasks, order_hooks  # noqa: F401
+        from delivery import ontime as state
         from delivery.models import DeliveryBatch, DeliveryNote, DeliveryNoteLine
-        from delivery.ontime import data_changed
-        from orders.models import Order
 
-        for model in (DeliveryBatch, DeliveryNote, DeliveryNoteLine, Order):
-            post_save.connect(data_changed, sender=model, dispatch_uid=f"ontime-{model.__name__}-save")
-            post_delete.connect(data_changed, sender=model, dispatch_uid=f"ontime-{model.__name__}-delete")
+        post_save.connect(state.note_line_saved, sender=DeliveryNoteLine, dispatch_uid="ontime-state-line-save")
+        post_delete.connect(state.note_line_saved, sender=DeliveryNoteLine, dispatch_uid="ontime-state-line-delete")
+        post_save.connect(state.note_saved, sender=DeliveryNote, dispatch_uid="ontime-state-note-save")
+        post_save.connect(state.batch_saved, sender=DeliveryBatch, dispatch_uid="ontime-state-batch-save")
 
         order_hooks.register()  # a change or cancellation of an order asks delivery first (orders/hooks.py)

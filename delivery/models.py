@@ -80,12 +80,24 @@ class DeliveryBatch(models.Model):
     due_reason = models.TextField(_("why due after the customer's date"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The delivery state, kept by delivery.ontime.batch_state_recompute in the same transaction as every change of
+    # the batch's notes (never edited by hand): what issued notes carry, and the day the whole quantity was
+    # delivered (the delivery date of the note that completed it), NULL while part is outstanding. The on-time
+    # rate reads these: on time when delivered_on <= due_date.
+    delivered_quantity = models.DecimalField(_("delivered"), default=0, editable=False, **QTY)
+    delivered_on = models.DateField(_("delivered in full on"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("delivery batch")
         verbose_name_plural = _("delivery batches")
         ordering = ["due_date", "pk"]
-        indexes = [models.Index(fields=["due_date"])]
+        indexes = [
+            models.Index(fields=["due_date"]),
+            # The monthly on-time count reads only these columns of the batches due in a range (index-only).
+            models.Index(fields=["due_date", "delivered_on", "line"], name="batch_ontime_idx"),
+            # What each order line has planned (selectors: the unplanned part of a line counts as a batch).
+            models.Index(fields=["line", "quantity"], name="batch_line_quantity_idx"),
+        ]
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="batch_quantity_positive")]
 
     def __str__(self):

@@ -2,13 +2,12 @@
 the customer's contact outside (§5.6). Staff read it in their own language."""
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from common.mail import department_users, mail_each
+from common.mail import department_users, mail_each, mail_to
 from delivery.models import DeliveryNote
 
 
@@ -48,7 +47,7 @@ def note_issued(note_id: int) -> int:
                 f"{arrival_text} at {note.address_text}.",
             ]
         )
-        sent += send_mail(subject, body, None, [contact_email])
+        sent += mail_to(contact_email, subject, body)
     return sent
 
 

@@ -14,9 +14,11 @@ Decisions taken with the issue:
   later but already delivered in full; months after the current one are not shown;
 * a month with no due batches has no rate (``None``), neither 0% nor 100%.
 
-The numbers are computed in the database: the batches of the months asked for are annotated with their
-delivered quantities (one grouped join over the delivery-note lines, so each batch is read once) and counted
-per month with conditional aggregation. Nothing loops over batches in Python.
+The numbers are read from each batch's stored delivery state (``delivered_quantity``, ``delivered_on``: the day
+its whole quantity was delivered), which ``batch_state_recompute`` keeps up to date in the same transaction as the
+notes that change it. Counting 24 months is then one plain indexed aggregate over the batches grouped by due date
+(and one over the unplanned lines): no join over the delivery-note lines and no cache, so no month is ever stale.
+Nothing loops over batches in Python.
 """
 
 import re
@@ -25,22 +27,20 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
-from django.db import connections, router
-from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError
 from customers.models import Customer
-from delivery.models import DeliveryBatch, DeliveryNote, OnTimeMonth, OnTimeRestatement
-from delivery.selectors import batches_counted, batches_with_delivery, unplanned_lines
+from delivery.models import DeliveryBatch, DeliveryNote, DeliveryNoteLine, OnTimeMonth, OnTimeRestatement
+from delivery.selectors import batches_counted, batches_with_delivery, cancelled_on, unplanned_lines
+from orders.models import Order
 
 MONTHS_SHOWN = 24
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QTY = DecimalField(max_digits=14, decimal_places=3)
-_ZERO = Value(Decimal(0), output_field=_QTY)
 
 
 @dataclass(frozen=True)
@@ -128,56 +128,86 @@ def due_batches(
     return batches
 
 
-def _counted(first: date, last: date, customer: Customer | None) -> QuerySet[DeliveryBatch]:
-    """One row per due batch: its month, quantity and delivered quantities, from ONE grouped join over the
-    delivery-note lines (the same definitions as ``selectors.batches_with_delivery``, which the tests check)."""
-    issued = Q(note_lines__note__status=DeliveryNote.Status.ISSUED)
-    return (
-        due_batches(first, last, customer)
+_ON_TIME = Q(delivered_on__lte=F("due_date"))  # the whole quantity delivered on or before the due date
+_LATE = Q(delivered_on__gt=F("due_date"))  # … after it (NULL: not delivered in full)
+
+
+def _per_day(batches: QuerySet[DeliveryBatch]) -> dict[date, tuple[int, int, int]]:
+    """``{due date: (batches, on time, delivered late)}`` of ``batches``, one grouped query."""
+    rows = (
+        batches.order_by()
+        .values("due_date")
+        .annotate(due=Count("pk"), on_time=Count("pk", filter=_ON_TIME), late=Count("pk", filter=_LATE))
+        .values_list("due_date", "due", "on_time", "late")
+    )
+    return {_as_date(day): (due, on_time, late) for day, due, on_time, late in rows}
+
+
+def _batch_day_counts(first: date, last: date, customer: Customer | None) -> dict[date, tuple[int, int, int]]:
+    """Per due date from ``first`` to ``last``, the batches that count (as ``selectors.batches_counted``).
+
+    All batches of the range are counted by a plain index-only scan of ``batch_ontime_idx`` (no join, for all
+    customers). A cancelled order's batch counts only when due before the day of the cancellation
+    (``selectors.cancelled_on``): the few cancelled orders' batches are read per order and due date, and those
+    due on or after that day (or of an order with no cancellation on record) are taken out."""
+    batches = DeliveryBatch.objects.filter(due_date__gte=first, due_date__lte=last)
+    if customer is not None:
+        batches = batches.filter(line__order__customer=customer)
+    counts = _per_day(batches)
+    cancelled = list(
+        batches.filter(line__order__status=Order.Status.CANCELLED)
         .order_by()
-        .annotate(
-            month=TruncMonth("due_date"),
-            delivered=Coalesce(Sum("note_lines__quantity", filter=issued), _ZERO),
-            delivered_on_time=Coalesce(
-                Sum(
-                    "note_lines__quantity",
-                    filter=issued & Q(note_lines__note__delivery_date__lte=F("due_date")),
-                ),
-                _ZERO,
-            ),
+        .values("line__order_id", "due_date")
+        .annotate(due=Count("pk"), on_time=Count("pk", filter=_ON_TIME), late=Count("pk", filter=_LATE))
+        .values_list("line__order_id", "due_date", "due", "on_time", "late")
+    )
+    if cancelled:
+        until = dict(
+            Order.objects.filter(pk__in={row[0] for row in cancelled})
+            .annotate(day=cancelled_on("pk"))
+            .values_list("pk", "day")
         )
-        .values("month", "quantity", "delivered", "delivered_on_time")
-    )
+        for order_id, day, *figures in cancelled:
+            day, last_day = _as_date(day), until.get(order_id)
+            if last_day is not None and day < _as_date(last_day):
+                continue  # due before the cancellation: it counts
+            before = counts[day]
+            counts[day] = tuple(a - b for a, b in zip(before, figures, strict=True))
+    return counts
 
 
-def _month_counts(
-    first: date, last: date, customer: Customer | None, only_on_time: bool = False
-) -> dict[str, tuple[int, int, int]]:
-    """``{"YYYY-MM": (due, on_time, delivered_late)}`` for the months with due batches, in one query.
+def _day_counts(first: date, last: date, customer: Customer | None, today: date) -> dict[str, tuple[int, int, int]]:
+    """``{"YYYY-MM": (due, on_time, delivered_late)}`` for the batches due from ``first`` to ``last``, as the rule
+    counts them on ``today``.
 
-    The ORM builds the per-batch query (filters, joins, the month expression of the database in use); the
-    outer GROUP BY over it is plain, portable SQL, because the ORM cannot aggregate over aggregates."""
-    inner = _counted(first, last, customer)
-    sql, params = inner.query.sql_with_params()
-    sql = f"SELECT x.month, x.quantity, x.delivered, x.delivered_on_time FROM ({sql}) x"
-    if not only_on_time:
-        # An unplanned part of a line is one batch, never delivered (never on time): same query, UNION ALL.
-        lines = _unplanned(first, last, customer).annotate(month=TruncMonth("due")).values("month", "unplanned")
-        lines_sql, lines_params = lines.query.sql_with_params()
-        sql += f" UNION ALL SELECT u.month, u.unplanned, 0, 0 FROM ({lines_sql}) u"
-        params = (*params, *lines_params)
-    outer = (
-        "SELECT b.month, COUNT(*), "
-        "SUM(CASE WHEN b.delivered_on_time >= b.quantity THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN b.delivered_on_time < b.quantity AND b.delivered >= b.quantity THEN 1 ELSE 0 END) "
-        f"FROM ({sql}) b " + ("WHERE b.delivered_on_time >= b.quantity " if only_on_time else "") + "GROUP BY b.month"
-    )
-    connection = connections[router.db_for_read(DeliveryBatch)]
-    with connection.cursor() as cursor:
-        cursor.execute(outer, params)
-        rows = cursor.fetchall()
-    # TruncMonth gives a date on PostgreSQL and text (or a datetime string) on SQLite: keep "YYYY-MM".
-    return {str(month)[:7]: (int(due), int(on_time or 0), int(late or 0)) for month, due, on_time, late in rows}
+    Each batch's delivery state is stored on it (``batch_state_recompute``): on time when ``delivered_on`` (the
+    day its whole quantity was delivered) is on or before its due date, delivered late when after it, not
+    delivered while NULL. So the batches are counted straight from the batch rows, grouped by due date, and the
+    few hundred days are summed into months here (no month function of the database needed). A day from
+    ``today`` on is provisional: only its batches already delivered on time count (they are on time whatever
+    happens); the others can still be."""
+    months: dict[str, list[int]] = {}
+    for day, (due, on, late) in _batch_day_counts(first, last, customer).items():
+        counts = months.setdefault(month_key(day), [0, 0, 0])
+        if day < today:
+            counts[0] += due
+            counts[1] += on
+            counts[2] += late
+        else:
+            counts[0] += on
+            counts[1] += on
+    settled = min(last, today - timedelta(days=1))
+    if settled >= first:
+        # An unplanned part of a line is one batch due on the customer's date, never delivered (never on time).
+        lines = _unplanned(first, settled, customer).values("due").annotate(n=Count("pk")).values_list("due", "n")
+        for day, n in lines:
+            months.setdefault(month_key(_as_date(day)), [0, 0, 0])[0] += n
+    return {key: (due, on, late) for key, (due, on, late) in months.items() if due}
+
+
+def _as_date(value) -> date:
+    """A date as the database gives it (a date; on SQLite an expression's result may come back as text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _unplanned(first: date, last: date, customer: Customer | None) -> QuerySet:
@@ -188,38 +218,6 @@ def _unplanned(first: date, last: date, customer: Customer | None) -> QuerySet:
     return lines
 
 
-def _current_month_counts(current: date, today: date, customer: Customer | None) -> dict[str, tuple[int, int, int]]:
-    """The provisional month counts the batches whose outcome is already settled: those due before today (on
-    time or late), and those due from today on that are already delivered in full (on time whatever happens).
-    A batch due today or later and not yet delivered can still be on time: it is not counted yet."""
-    settled = _month_counts(current, today - timedelta(days=1), customer) if today > current else {}
-    early = _month_counts(today, month_end(current), customer, only_on_time=True)
-    merged = dict(settled)
-    for key, (due, on_time, late) in early.items():
-        before = merged.get(key, (0, 0, 0))
-        merged[key] = (before[0] + due, before[1] + on_time, before[2] + late)
-    return merged
-
-
-VERSION_KEY = "ontime:version"
-
-
-def data_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY, 1)
-    return version
-
-
-def data_changed(**kwargs) -> None:
-    """Signal receiver: a batch, a note, a note line or an order changed; cached month counts are stale."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, timeout=None)
-
-
 def monthly_rates(
     months: int = MONTHS_SHOWN, customer: Customer | None = None, today: date | None = None
 ) -> list[MonthRate]:
@@ -228,15 +226,8 @@ def monthly_rates(
     today = today or timezone.localdate()
     current = month_start(today)
     first = add_months(current, -(months - 1))
-    # Closed months come from the cache (invalidated by any change to batches, notes or order status, see
-    # data_version); the current month is always counted live. Counting 24 months of all customers reads every
-    # due batch (bench/: ~1.5 s at 300,000 batches); the current month alone is a small slice.
-    key = f"ontime:{data_version()}:{customer.pk if customer else 'all'}:{first}:{current}"
-    counts = cache.get(key)
-    if counts is None:
-        counts = _month_counts(first, current - timedelta(days=1), customer) if first < current else {}
-        cache.set(key, counts, timeout=24 * 3600)
-    counts = {**counts, **_current_month_counts(current, today, customer)}
+    # Read live from the batches' stored delivery state on every call: no cache, so no month can be stale.
+    counts = _day_counts(first, month_end(current), customer, today)
     records = {}
     if customer is None:  # the closed record is the company's rate, all customers
         records = {r.month: r for r in OnTimeMonth.objects.filter(month__gte=first).prefetch_related("restatements")}
@@ -268,10 +259,7 @@ def month_rate(month: date, customer: Customer | None = None, today: date | None
     current = month_start(today)
     if month > current:
         return MonthRate(month=month, due=0, on_time=0, delivered_late=0, not_delivered=0, provisional=True)
-    if month == current:
-        counts = _current_month_counts(current, today, customer)
-    else:
-        counts = _month_counts(month, month_end(month), customer)
+    counts = _day_counts(month, month_end(month), customer, today)
     due, on_time, delivered_late = counts.get(month_key(month), (0, 0, 0))
     return MonthRate(
         month=month,
@@ -284,15 +272,17 @@ def month_rate(month: date, customer: Customer | None = None, today: date | None
 
 
 def late_batches(month: date, customer: Customer | None = None, today: date | None = None) -> QuerySet[DeliveryBatch]:
-    """The late batches of ``month`` (delivered late or not delivered), annotated by ``batches_with_delivery``
-    (``delivered``, ``delivered_on_time``, ``outstanding``) and ``delivered_in_full``; earliest due first."""
+    """The late batches of ``month`` (delivered late or not delivered, from the stored state), annotated by
+    ``batches_with_delivery`` (``delivered``, ``delivered_on_time``, ``outstanding``: shown for the page's rows
+    only) and ``delivered_in_full``; earliest due first."""
     today = today or timezone.localdate()
     month = month_start(month)
     last = min(month_end(month), today - timedelta(days=1))  # a batch due today is not late yet
+    late = Q(delivered_on__isnull=True) | Q(delivered_on__gt=F("due_date"))  # the stored state, as the counts
     return (
         due_batches(month, last, customer, batches=batches_with_delivery())
-        .exclude(delivered_on_time__gte=F("quantity"))
-        .annotate(delivered_in_full=Q(delivered__gte=F("quantity")))
+        .filter(late)
+        .annotate(delivered_in_full=Q(delivered_on__isnull=False))
         .select_related("line__order__customer", "line__product")
         .order_by("due_date", "line__order__number", "line__position", "pk")
     )
@@ -309,6 +299,99 @@ def late_unplanned(month: date, customer: Customer | None = None, today: date | 
         .select_related("order__customer", "product")
         .order_by("due", "order__number", "position")
     )
+
+
+# --- The stored delivery state of each batch ------------------------------------------------------------------
+#
+# DeliveryBatch.delivered_quantity (what issued notes carry) and delivered_on (the day the whole quantity was
+# delivered: the delivery date of the issued note that completed it, counting the notes in date order; NULL while
+# part is outstanding). A batch is on time exactly when delivered_on <= due_date: the whole quantity was delivered
+# on or before the due date. Neither depends on the due date, so moving a batch never needs them recomputed.
+#
+# batch_state_recompute is called in the same transaction as every change of what was delivered against a batch:
+# by the services (note_issue, note_cancel: delivery/services.py), and, for writes made another way one row at a
+# time (the admin, the shell, fixtures), by the signal receivers below. A bulk write or queryset.update() passes
+# neither: ``manage.py ontime_recompute`` finds and repairs such rows, and the daily check records the change of a
+# closed month as unexplained.
+
+
+def delivery_states(batches) -> dict[int, tuple[Decimal, date | None]]:
+    """``{batch pk: (delivered quantity, day delivered in full or None)}`` computed from the issued notes, for
+    batches carrying ``pk`` and ``quantity``; one grouped query per 2,000 batches."""
+    batches = list(batches)
+    quantities = {b.pk: b.quantity for b in batches}
+    states = {pk: (Decimal(0), None) for pk in quantities}
+    pks = sorted(quantities)
+    for start in range(0, len(pks), 2000):
+        rows = (
+            DeliveryNoteLine.objects.filter(
+                batch_id__in=pks[start : start + 2000], note__status=DeliveryNote.Status.ISSUED
+            )
+            .order_by()
+            .values("batch_id", "note__delivery_date")
+            .annotate(total=Sum("quantity"))
+            .order_by("batch_id", "note__delivery_date")
+            .values_list("batch_id", "note__delivery_date", "total")
+        )
+        for pk, day, total in rows:
+            delivered, on = states[pk]
+            delivered += Decimal(total)
+            if on is None and delivered >= quantities[pk]:
+                on = day
+            states[pk] = (delivered, on)
+    return states
+
+
+def batch_state_recompute(batches) -> list[DeliveryBatch]:
+    """Recompute the stored delivery state of ``batches`` (batches or their pks) from their notes; returns the
+    batches whose state changed, with ``state_before`` set to ``(delivered_quantity, delivered_on)`` as it was.
+
+    Call it inside the transaction of the change (it joins it): the batch rows are locked first (in pk order,
+    like note_issue), so a note issued or cancelled at the same moment on the same batch is counted after it
+    commits, never lost."""
+    pks = sorted({getattr(b, "pk", b) for b in batches if getattr(b, "pk", b) is not None})
+    if not pks:
+        return []
+    changed = []
+    with transaction.atomic():
+        rows = list(
+            DeliveryBatch.objects.select_for_update()
+            .filter(pk__in=pks)
+            .order_by("pk")
+            .only("pk", "quantity", "delivered_quantity", "delivered_on")
+        )
+        states = delivery_states(rows)
+        for batch in rows:
+            before = (batch.delivered_quantity, batch.delivered_on)
+            if before != states[batch.pk]:
+                batch.state_before = before
+                batch.delivered_quantity, batch.delivered_on = states[batch.pk]
+                changed.append(batch)
+        if changed:
+            DeliveryBatch.objects.bulk_update(changed, ["delivered_quantity", "delivered_on"], batch_size=500)
+    return changed
+
+
+def note_line_saved(sender, instance, raw=False, **kwargs) -> None:
+    """Signal receiver (post_save/post_delete of a delivery-note line): its batch's state follows."""
+    if not raw and instance.batch_id:
+        batch_state_recompute([instance.batch_id])
+
+
+def note_saved(sender, instance, created=False, raw=False, update_fields=None, **kwargs) -> None:
+    """Signal receiver (post_save of a delivery note): its status or date may have changed its batches' state.
+    A new note has no lines yet (they follow, with their own signal or the service's call)."""
+    if raw or created or (update_fields is not None and not {"status", "delivery_date"} & set(update_fields)):
+        return
+    batch_state_recompute(DeliveryNoteLine.objects.filter(note=instance).values_list("batch_id", flat=True))
+
+
+def batch_saved(sender, instance, created=False, raw=False, update_fields=None, **kwargs) -> None:
+    """Signal receiver (post_save of a batch): a changed quantity changes when it was delivered in full. A new
+    batch has no notes (its state, nothing delivered, is the default)."""
+    if raw or created or (update_fields is not None and "quantity" not in update_fields):
+        return
+    batch_state_recompute([instance.pk])
 
 
 # --- Closed months and restatements ------------------------------------------------------------------------------

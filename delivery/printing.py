@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from accounts.roles import require
 from common import stale
 from common.errors import DomainError
+from common.faults import pause_point
 from common.jobs import enqueue_on_commit
 from common.pdf import MissingGlyphs, render_document, render_pdf, write_documents
 from delivery.models import DeliveryNote, DeliveryNoteLine, PrintJob
@@ -101,6 +102,7 @@ def print_job_run(job_id: int) -> None:
             part = notes[start : start + chunk]
             documents.append(_render_chunk(part, job.layout))
             stale.beat(PrintJob, job.pk, done=start + len(part))
+            pause_point("print-job")  # tests/faults: a chunk is laid out, the PDF not yet written
         job.pdf.save(f"delivery-notes-{job.pk}.pdf", ContentFile(_write(documents, notes)), save=False)
     except Exception as exc:
         logger.exception("print job %s failed", job.pk)

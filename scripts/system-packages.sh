@@ -11,6 +11,8 @@ declare -A need=(
   [msgfmt]=gettext
   [/usr/lib/x86_64-linux-gnu/libpango-1.0.so.0]=libpango-1.0-0
   [/usr/share/fonts/truetype/wqy/wqy-microhei.ttc]=fonts-wqy-microhei
+  # The fallback for the rarer characters of company names that WQY lacks (PDF_CJK_FALLBACK_FONT).
+  [/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc]=fonts-noto-cjk
   # WeasyPrint subsets fonts with it (and warns at import without it, which the test settings make an error).
   [/usr/lib/x86_64-linux-gnu/libharfbuzz-subset.so.0]=libharfbuzz-subset0
 )

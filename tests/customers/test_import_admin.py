@@ -5,9 +5,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from customers.models import Customer, ImportJob
+from tests.common.test_queue_down import queue_down  # noqa: F401 - fixture
 from tests.customers.workbooks import row, xlsx
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.1")]
 
 UPLOAD = reverse("admin:customers_customer_import")
 
@@ -74,20 +75,26 @@ def test_the_template_is_downloadable(admin_client_):
     assert response.content.startswith(b"PK")
 
 
-def test_when_the_queue_is_down_the_file_waits_and_can_be_sent_again(admin_client_, monkeypatch):
-    from common.jobs import QueueDown
-
-    def down(job):
-        raise QueueDown("no broker")
-
-    monkeypatch.setattr("customers.importing.import_job_send", down)
-    page = upload(admin_client_, xlsx([row("C-0001")])).content.decode()
+def test_when_the_queue_is_down_the_file_waits_and_goes_out_when_it_is_back(
+    admin_client_,
+    queue_down,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    """The job is recorded (common.jobs), never refused: the page says it waits; "Try now" hands it over once the
+    queue is back (the sweep would as well)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        page = upload(admin_client_, xlsx([row("C-0001")])).content.decode()
     job = ImportJob.objects.get()
-    assert job.status == ImportJob.Status.QUEUED and "job queue is unreachable" in page
-    monkeypatch.undo()
-    admin_client_.post(reverse("admin:customers_customer_import_resend", args=[job.pk]))
+    assert job.status == ImportJob.Status.QUEUED and "the import waits" in page
+    queue_down()  # back
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_.post(reverse("admin:customers_customer_import_resend", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == ImportJob.Status.PREVIEWED
+    assert (
+        "the import waits"
+        not in admin_client_.get(reverse("admin:customers_customer_import_job", args=[job.pk])).content.decode()
+    )
 
 
 def test_a_running_job_shows_progress_and_the_page_reloads_when_it_ends(admin_client_, users):

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from common.errors import DomainError
 from complaints.models import Complaint
+from delivery import ontime
 from delivery.models import DeliveryNote, Return
 from delivery.ontime import add_months, month_key, month_start
 from improvement import review as reviews
@@ -35,7 +36,7 @@ from satisfaction import services
 from satisfaction.models import SurveyRound
 from tests.satisfaction import conftest as survey_fixtures
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.7")]
 
 survey_form = survey_fixtures.survey_form
 make_customer = survey_fixtures.make_customer
@@ -171,6 +172,7 @@ def world(users, survey_form, make_customer, deliver) -> World:
     july = deliver(a, 1000, on=date(2025, 7, 10))
     late = deliver(b, 500, on=date(2025, 7, 20))
     DeliveryNote.objects.filter(pk=late.pk).update(delivery_date=date(2025, 7, 25))
+    ontime.batch_state_recompute(late.lines.values_list("batch_id", flat=True))  # .update() bypasses the services
     deliver(c, 300, on=date(2025, 8, 5), status=DeliveryNote.Status.CANCELLED)
     deliver(d, 200, on=date(2025, 11, 3))
 
