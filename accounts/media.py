@@ -22,6 +22,9 @@ CAPABILITY_BY_FOLDER = {
     "delivery": "delivery.view",
     "satisfaction": "survey.view",
     "complaints": "complaint.view",
+    "records": "records.export",  # archives of the records register
+    "samples": "sample.view",
+    "customer_property": "custprop.view",
 }
 
 

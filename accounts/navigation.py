@@ -17,6 +17,7 @@ class NavItem:
     label: str
     url_name: str
     capability: str | None = None
+    perm: str | None = None  # a Django permission that also opens it (the dashboard's grant)
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class NavGroup:
 
 NAV_ITEMS: list[NavItem | NavGroup] = [
     NavItem(_("My work"), "accounts:my_work"),
+    NavItem(_("Dashboard"), "dashboard:home", "dashboard.view", perm="dashboard.view_dashboard"),
     NavGroup(
         _("Orders"),
         (
@@ -53,13 +55,22 @@ NAV_ITEMS: list[NavItem | NavGroup] = [
         (
             NavItem(_("Customers"), "customers:list", "customer.view"),
             NavItem(_("Products"), "customers:product_list", "customer.view"),
+            NavItem(_("Samples"), "samples:list", "sample.view"),
+            NavItem(_("Customer property"), "customer_property:list", "custprop.view"),
+        ),
+    ),
+    NavGroup(
+        _("Records"),
+        (
+            NavItem(_("Records register"), "records:register", "records.view"),
+            NavItem(_("Procedure map"), "records:procedure_map", "records.view"),
         ),
     ),
 ]
 
 
 def _link(item: NavItem, user) -> dict | None:
-    if item.capability and not can(user, item.capability):
+    if item.capability and not can(user, item.capability) and not (item.perm and user.has_perm(item.perm)):
         return None
     try:
         url = reverse(item.url_name)

@@ -78,6 +78,21 @@ MATRIX: dict[str, frozenset[str]] = {
     "action.verify": frozenset({Dept.CS, Dept.QA, Dept.MGMT_REP, Dept.MARKETING_HEAD}),
     "review.prepare": frozenset({Dept.CS, Dept.MGMT_REP}),
     "review.record": frozenset({Dept.MGMT_REP}),
+    # Samples (§4.0.2, §5.8.1, §5.2.4.3): Marketing or Technical ask, Customer Service delivers and chases the
+    # signed receipt, Marketing or Technical record the customer's written verdict.
+    "sample.view": ALL,
+    "sample.request": frozenset({Dept.MARKETING, Dept.TECH}),
+    "sample.deliver": frozenset({Dept.CS}),
+    "sample.verdict": frozenset({Dept.MARKETING, Dept.TECH}),
+    # Customer property (§5.10.3, 《客户供应品管制程序》).
+    "custprop.view": ALL,
+    "custprop.edit": frozenset({Dept.WAREHOUSE, Dept.TECH, Dept.QA}),
+    "custprop.check": frozenset({Dept.WAREHOUSE, Dept.QA}),
+    # Managers' overview and the auditor's view of the records (§7, issue 11).
+    "dashboard.view": frozenset({Dept.MARKETING_HEAD, Dept.MGMT_REP, Dept.ADMIN}),
+    "records.view": ALL,  # the records register and the procedure map
+    "records.export": frozenset({Dept.MGMT_REP, Dept.ADMIN}),  # download the records of a period
+    "records.retention": frozenset({Dept.ADMIN}),  # set how long each record form is kept (§5.12.8)
 }
 
 

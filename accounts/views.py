@@ -1,10 +1,12 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.forms import LanguageForm
@@ -13,6 +15,13 @@ from accounts.work import sections_for
 
 @login_required
 def my_work(request):
+    """What waits for the user: each section's first items; ``?all=<section key>`` lists one section in full."""
+    key = request.GET.get("all", "")
+    if key:
+        section = next((s for s in sections_for(request.user, show_all=True) if s.key == key), None)
+        if section is not None:
+            return render(request, "accounts/my_work_all.html", {"section": section})
+        messages.info(request, _("That list has nothing waiting any more."))
     return render(request, "accounts/my_work.html", {"sections": sections_for(request.user)})
 
 

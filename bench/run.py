@@ -32,6 +32,8 @@ BENCHES = {
     "notes": "bench_notes",
     "sheet": "bench_sheet",
     "survey": "bench_survey",
+    "dashboard": "bench_dashboard",
+    "export": "bench_export",
 }
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import MATRIX, Dept, can, departments_of
-from accounts.work import WorkItem, WorkSection
+from accounts.work import WorkItem, WorkSection, work_limit
 from common.workdays import add_working_days, earliest_start_within, working_days_between
 from complaints.models import Complaint, ComplaintAttachment
 from delivery.models import DeliveryNote, Return
@@ -238,7 +238,7 @@ def my_work(user) -> list[WorkSection]:
         sections.append(
             WorkSection(
                 title=_("Complaints to acknowledge, answer or close"),
-                items=_items(waiting[:WORK_LIMIT]),
+                items=_items(waiting[: work_limit(WORK_LIMIT)]),
                 total=waiting.count(),
                 more_url=more,
             )
@@ -249,7 +249,7 @@ def my_work(user) -> list[WorkSection]:
         sections.append(
             WorkSection(
                 title=_("Complaints to investigate"),
-                items=_items(waiting[:WORK_LIMIT]),
+                items=_items(waiting[: work_limit(WORK_LIMIT)]),
                 total=waiting.count(),
                 more_url=f"{more}?status={S.ACKNOWLEDGED}",
             )

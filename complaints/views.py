@@ -17,9 +17,11 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import can, require
+from common.listing import DATE, Column, Listing
 from common.views import form_action
 from complaints import selectors, services
 from complaints.forms import (
@@ -49,6 +51,33 @@ def _complaint(number: str) -> Complaint:
 # --- The list ---------------------------------------------------------------------------------------------------
 
 
+COMPLAINTS = Listing(
+    name="complaints",
+    sheet_title=gettext_lazy("Complaints"),
+    columns=[
+        Column("number", gettext_lazy("No."), "number", sort="number"),
+        Column("received", gettext_lazy("Received"), "received_on", DATE, sort="received_on"),
+        Column("customer", gettext_lazy("Customer code"), "customer.code", sort="customer__code"),
+        Column("customer_name", gettext_lazy("Customer"), "customer.display_name", sort="customer__name_zh"),
+        Column("channel", gettext_lazy("received by"), "get_channel_display", sort="channel"),
+        Column("category", gettext_lazy("Category"), "get_category_display", sort="category"),
+        Column("description", gettext_lazy("What the customer says"), "description", sort="description"),
+        Column(
+            "department",
+            gettext_lazy("Investigated by"),
+            lambda c: selectors.dept_label(c.department),
+            sort="department",
+        ),
+        Column("status", gettext_lazy("Status"), "get_status_display", sort="status"),
+        Column("due", gettext_lazy("Next step due"), selectors.due_on, DATE),
+        Column("overdue", gettext_lazy("overdue"), "overdue", sort="overdue"),
+    ],
+    default_sort="-received",
+    date_field="received_on",
+    date_label=gettext_lazy("Received"),
+)
+
+
 @login_required
 def complaint_list(request):
     require(request.user, "complaint.view")
@@ -59,12 +88,14 @@ def complaint_list(request):
     overdue = get.get("overdue") == "1"
     q = get.get("q", "").replace("\x00", "")
     complaints = selectors.complaint_list(status=status, category=category, customer=customer, overdue=overdue, q=q)
+    listed = COMPLAINTS.bind(request)
+    complaints = listed.apply(complaints)
+    if listed.export:
+        return listed.xlsx_response(complaints)
     page = Paginator(complaints, PAGE_SIZE).get_page(get.get("page"))
     for complaint in page:
         complaint.due = selectors.due_on(complaint)
         complaint.department_label = selectors.dept_label(complaint.department)
-    query = get.copy()
-    query.pop("page", None)
     return render(
         request,
         "complaints/complaint_list.html",
@@ -77,7 +108,8 @@ def complaint_list(request):
             "q": q,
             "statuses": S.choices,
             "categories": Complaint.Category.choices,
-            "query": query.urlencode(),
+            "query": listed.page_query,
+            "listed": listed,
             "can_record": services.may_record(request.user),
         },
     )

@@ -51,6 +51,11 @@ INSTALLED_APPS = [
     "satisfaction",
     "complaints",
     "improvement",
+    "samples",
+    "customer_property",
+    # Read from every app above; nothing reads from them.
+    "dashboard",
+    "records",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +114,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL's JIT compiles the plans of the larger page queries (the delivery sheet: 4 s of compiling for a
+    # query that runs in 0.3 s) on every request: off for this app's short queries (bench/loadtest).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -164,7 +172,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MB", 5) * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
-LOGIN_MAX_BODY_BYTES = env_int("LOGIN_MAX_BODY_BYTES", 8 * 1024)
+LOGIN_MAX_BODY_BYTES = env_int("LOGIN_MAX_BODY_BYTES", 4 * 1024)
+# The largest request body, checked against Content-Length before the body is received (413 beyond it;
+# common.middleware): a form with files (scans: signed notes, originals, evidence) at most SCAN_MAX_BODY_MB, the
+# customer import its file's limit, the login form LOGIN_MAX_BODY_BYTES, any other form DATA_UPLOAD_MAX_MEMORY_SIZE.
+# A little is added for the form's other fields and the multipart framing.
+_FORM_FRAMING = 256 * 1024
+UPLOAD_MAX_BODY_BYTES = env_int("SCAN_MAX_BODY_MB", 20) * 1024 * 1024 + _FORM_FRAMING
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -227,6 +241,9 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # --- Printed documents (WeasyPrint). The CJK font is named explicitly (PITFALLS.md): a font file with
 # Simplified Chinese glyphs; Debian's fonts-wqy-microhei is installed by `make setup`.
 PDF_CJK_FONT = env_str("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+# The fallback for the rarer characters of company names the main font lacks (Debian's fonts-noto-cjk, installed
+# by `make setup`); empty: no fallback.
+PDF_CJK_FALLBACK_FONT = env_str("PDF_CJK_FALLBACK_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 COMPANY_NAME_ZH = env_str("COMPANY_NAME_ZH", "示例制造有限公司")
 COMPANY_NAME_EN = env_str("COMPANY_NAME_EN", "Example Manufacturing Co., Ltd.")
 
@@ -248,6 +265,11 @@ IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 10)
 # Refused before a reader loads it (common.uploads.check_xlsx): what the zip unpacks to, and any cell's text.
 IMPORT_MAX_UNPACKED_MB = env_int("IMPORT_MAX_UNPACKED_MB", 100)
 IMPORT_MAX_CELL_CHARS = env_int("IMPORT_MAX_CELL_CHARS", 2000)
+# Request body limits by URL name (common.middleware.body_limit); other addresses: see UPLOAD_MAX_BODY_BYTES.
+REQUEST_BODY_LIMITS = {
+    "login": LOGIN_MAX_BODY_BYTES,
+    "admin:customers_customer_import": IMPORT_MAX_UPLOAD_MB * 1024 * 1024 + _FORM_FRAMING,
+}
 # Files with more rows than this are previewed and imported by a background job.
 IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 300)
 
@@ -318,6 +340,16 @@ CELERY_BEAT_SCHEDULE["delivery-not-ready"] = {
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 # The on-time rate (§5.5.2): a month is closed this many days after its end and kept as a record.
 ONTIME_CLOSE_DAYS = env_int("ONTIME_CLOSE_DAYS", 5)
+# The managers' dashboard draws the on-time rate against this target (percent, e.g. 95 or 97.5).
+try:
+    from decimal import Decimal as _Decimal
+    from decimal import InvalidOperation as _InvalidOperation
+
+    ONTIME_TARGET = _Decimal((env_str("ONTIME_TARGET", "") or "95").strip())
+    if not 0 <= ONTIME_TARGET <= 100:
+        raise ValueError
+except (ValueError, _InvalidOperation):
+    raise ImproperlyConfigured("ONTIME_TARGET must be a percentage from 0 to 100, e.g. 95") from None
 CELERY_BEAT_SCHEDULE["ontime-close-months"] = {
     "task": "delivery.tasks.close_ontime_months",
     "schedule": crontab(hour=6, minute=10),
@@ -333,9 +365,12 @@ JOB_STALE_MINUTES = {
     "print": env_int("JOB_STALE_MINUTES_PRINT", 15),
     "acknowledgement": env_int("JOB_STALE_MINUTES_ACKNOWLEDGEMENT", 30),
     "sheet": env_int("JOB_STALE_MINUTES_SHEET", 60),
+    "archive": env_int("JOB_STALE_MINUTES_ARCHIVE", 30),  # records archives (records.archive)
 }
 if any(minutes < 1 for minutes in JOB_STALE_MINUTES.values()):
     raise ImproperlyConfigured(f"JOB_STALE_MINUTES_* must be at least 1 minute: {JOB_STALE_MINUTES}")
+# Fault injection (tests/faults only): a folder where jobs pause at common.faults.pause_point. Never set in production.
+FAULT_PAUSE_DIR = env_str("FAULT_PAUSE_DIR", "")
 CELERY_BEAT_SCHEDULE["stale-imports"] = {"task": "customers.tasks.sweep_stale_imports", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["stale-acknowledgements"] = {
     "task": "orders.tasks.sweep_stale_acknowledgements",
@@ -343,6 +378,7 @@ CELERY_BEAT_SCHEDULE["stale-acknowledgements"] = {
 }
 # Also sends today's sheet when its time has passed and it was not sent (beat or worker down at that time).
 CELERY_BEAT_SCHEDULE["stale-delivery-jobs"] = {"task": "delivery.tasks.sweep_stale_jobs", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["stale-record-archives"] = {"task": "records.tasks.sweep_stale_archives", "schedule": 300.0}
 
 # --- Customer satisfaction surveys (§5.11, §5.12.4).
 # Half-year rounds are opened as drafts on these days (MM-DD: the first for H1, the second for H2).

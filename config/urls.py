@@ -29,6 +29,10 @@ urlpatterns = [
     path("satisfaction/", include("satisfaction.urls")),
     path("complaints/", include("complaints.urls")),
     path("improvement/", include("improvement.urls")),
+    path("samples/", include("samples.urls")),
+    path("property/", include("customer_property.urls")),
+    path("dashboard/", include("dashboard.urls")),
+    path("records/", include("records.urls")),
     # The customer's personal survey link: public, no login (satisfaction.public).
     path("s/<str:token>/", survey_public, name="survey_public"),
     path("admin/", admin.site.urls),

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Dept, in_dept
-from accounts.work import WorkItem, WorkSection
+from accounts.work import WorkItem, WorkSection, work_limit
 from customers.models import (
     CommunicationLog,
     Contact,
@@ -111,7 +111,7 @@ def my_work(user) -> list[WorkSection]:
                 label=f"{ev.customer.code} {ev.customer.display_name} v{ev.version}",
                 url=reverse("customers:evaluation", args=[ev.pk]),
             )
-            for ev in qs.select_related("customer")[:WORK_LIMIT]
+            for ev in qs.select_related("customer")[: work_limit(WORK_LIMIT)]
         ]
         return WorkSection(title=title, items=items, total=total)
 
@@ -149,7 +149,7 @@ def my_work(user) -> list[WorkSection]:
                 detail=_("due %(date)s") % {"date": entry.follow_up_due.isoformat()},
                 overdue=entry.follow_up_due < today,
             )
-            for entry in follow_ups.select_related("customer")[:WORK_LIMIT]
+            for entry in follow_ups.select_related("customer")[: work_limit(WORK_LIMIT)]
         ]
         sections.append(WorkSection(title=_("Customer follow-ups due"), items=items, total=total))
     return sections

@@ -10,10 +10,12 @@ urlpatterns = [
     path("products/", views.product_list, name="product_list"),
     path("products/new/", views.product_edit, name="product_create"),
     path("products/<int:pk>/", views.product_edit, name="product_edit"),
+    path("products/<int:pk>/view/", views.product_detail, name="product_detail"),
     path("quotations/<int:pk>/end/", views.quotation_end, name="quotation_end"),
     path("log/<int:pk>/done/", views.communication_done, name="communication_done"),
     path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation"),
     path("evaluations/<int:pk>/edit/", views.evaluation_edit, name="evaluation_edit"),
+    path("evaluations/<int:pk>/form.pdf", views.evaluation_pdf, name="evaluation_pdf"),
     # Only these actions exist; any other word is a 404, never an error.
     *[
         path(

@@ -1,13 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import can, require
 from common.errors import DomainError
+from common.listing import DATE, DATETIME, Column, Listing
 from customers import services
 from customers.forms import (
     AddressInlineFormSet,
@@ -48,20 +52,54 @@ def _evaluation_for(user, pk: int) -> CustomerEvaluation:
     return get_object_or_404(CustomerEvaluation.objects.select_related("customer"), pk=pk)
 
 
+def _primary_contact(customer) -> str:
+    return ", ".join(c.name for c in customer.primary_contacts)
+
+
+CUSTOMERS = Listing(
+    name="customers",
+    sheet_title=gettext_lazy("Customers"),
+    columns=[
+        Column("code", gettext_lazy("Code"), "code", sort="code"),
+        Column("name_zh", gettext_lazy("Chinese name"), "name_zh", sort="name_zh"),
+        Column("name_en", gettext_lazy("English name"), "name_en", sort="name_en"),
+        Column("kind", gettext_lazy("Kind"), "get_kind_display", sort="kind"),
+        Column("status", gettext_lazy("Status"), "get_status_display", sort="status"),
+        Column("trade", gettext_lazy("Trade"), "get_trade_display", sort="trade"),
+        Column("contact", gettext_lazy("Primary contact"), _primary_contact),
+        Column(
+            "owner",
+            gettext_lazy("Account manager"),
+            lambda c: str(c.marketing_owner or ""),
+            sort="marketing_owner__username",
+        ),
+        Column("important", gettext_lazy("important in development"), "important_in_development"),
+        Column("since", gettext_lazy("customer since"), "cooperation_since", DATE, sort="cooperation_since"),
+        Column("created", gettext_lazy("created"), "created_at", DATETIME, sort="created_at"),
+    ],
+    default_sort="code",
+    date_field="created_at",
+    date_label=gettext_lazy("Created"),
+)
+
+
 @login_required
 def customer_list_view(request):
     require(request.user, "customer.view")
     filterset = CustomerFilter(request.GET, queryset=customer_list(), request=request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    listed = CUSTOMERS.bind(request)
+    customers = listed.apply(filterset.qs)
+    if listed.export:
+        return listed.xlsx_response(customers)
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "customers/customer_list.html",
         {
             "filter": filterset,
             "page": page,
-            "query": query.urlencode(),
+            "query": listed.page_query,
+            "listed": listed,
             "can_edit": can(request.user, "customer.edit"),
         },
     )
@@ -141,18 +179,66 @@ def customer_edit(request, code=None):
 # --- Products and quotations ----------------------------------------------------------------------
 
 
+PRODUCTS = Listing(
+    name="products",
+    sheet_title=gettext_lazy("Products"),
+    columns=[
+        Column("code", gettext_lazy("Code"), "code", sort="code"),
+        Column("name", gettext_lazy("Name"), "name", sort="name"),
+        Column("spec", gettext_lazy("Specification"), "spec", sort="spec"),
+        Column("unit", gettext_lazy("Unit"), "unit", sort="unit"),
+        Column("new", gettext_lazy("new product"), "is_new", sort="is_new"),
+        Column("mould", gettext_lazy("customer-owned mould"), "customer_owned_mould", sort="customer_owned_mould"),
+        Column("owner", gettext_lazy("mould owner"), "mould_owner.code", sort="mould_owner__code"),
+        Column("active", gettext_lazy("in use"), "active", sort="active"),
+    ],
+    default_sort="code",
+)
+
+
 @login_required
 def product_list(request):
     require(request.user, "customer.view")
     products = Product.objects.select_related("mould_owner")
-    q = request.GET.get("q", "").strip()
+    q = request.GET.get("q", "").replace("\x00", "").strip()
     if q:
-        products = products.filter(code__icontains=q) | products.filter(name__icontains=q)
-    page = Paginator(products.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
+        products = products.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    active = request.GET.get("active", "")
+    if active in ("1", "0"):
+        products = products.filter(active=active == "1")
+    else:
+        active = ""
+    listed = PRODUCTS.bind(request)
+    products = listed.apply(products)
+    if listed.export:
+        return listed.xlsx_response(products)
+    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "customers/product_list.html",
-        {"page": page, "q": q, "can_edit": can(request.user, "product.edit")},
+        {
+            "page": page,
+            "q": q,
+            "active": active,
+            "query": listed.page_query,
+            "listed": listed,
+            "can_edit": can(request.user, "product.edit"),
+        },
+    )
+
+
+@login_required
+def product_detail(request, pk):
+    """A product's page: its facts, and what the apps above customers show of it (customers/hooks.py: e.g. the
+    customer property it is made with)."""
+    from customers.hooks import panels_for_product
+
+    require(request.user, "customer.view")
+    product = get_object_or_404(Product.objects.select_related("mould_owner"), pk=pk)
+    return render(
+        request,
+        "customers/product_detail.html",
+        {"product": product, "panels": panels_for_product(product), "can_edit": can(request.user, "product.edit")},
     )
 
 
@@ -307,6 +393,19 @@ def evaluation_detail(request, pk):
             },
         },
     )
+
+
+@login_required
+def evaluation_pdf(request, pk):
+    """《客户资料评估表》 as a paper record (customers.documents); the records archive prints the same."""
+    evaluation = _evaluation_for(request.user, pk)
+    from customers.documents import evaluation_pdf as render_evaluation
+
+    response = HttpResponse(render_evaluation(evaluation), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="evaluation-{evaluation.customer.code}-v{evaluation.version}.pdf"'
+    )
+    return response
 
 
 def _field_display(obj, name):

@@ -163,7 +163,7 @@ WORK_LIMIT = 20
 
 def my_work(user):
     """Customs sees the paperwork to do; Customer Service, who assists, sees the same work and its state."""
-    from accounts.work import WorkItem, WorkSection
+    from accounts.work import WorkItem, WorkSection, work_limit
 
     if not in_dept(user, Dept.CUSTOMS, Dept.CS):
         return []
@@ -175,7 +175,7 @@ def my_work(user):
     ):
         works = open_work().filter(kind=kind)
         items = []
-        for work in works[:WORK_LIMIT]:
+        for work in works[: work_limit(WORK_LIMIT)]:
             note = work.note
             if kind == CustomsWork.Kind.EXPORT:
                 detail = _("to do: %(items)s") % {"items": ", ".join(item_label(i) for i in items_to_do(work))}

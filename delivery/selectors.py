@@ -33,6 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 
+from accounts.work import work_limit
 from delivery.models import DeliveryBatch, DeliveryNote, DeliveryNoteLine
 from orders.models import Order, OrderLine, OrderRevision, SignOff
 
@@ -248,7 +249,7 @@ def my_work(user):
                 + " · "
                 + _("%(stock)s in stock") % {"stock": num(max(line.stock, 0))},
             )
-            for line in not_ready[:WORK_LIMIT]
+            for line in not_ready[: work_limit(WORK_LIMIT)]
         ]
         sections.append(WorkSection(title=_("Due tomorrow and not ready"), items=items, total=not_ready.count()))
     if in_dept(user, Dept.CS, Dept.MARKETING):
@@ -264,7 +265,7 @@ def my_work(user):
                 detail=_("due %(date)s") % {"date": line.due.isoformat()},
                 overdue=line.overdue,
             )
-            for line in risky[:WORK_LIMIT]
+            for line in risky[: work_limit(WORK_LIMIT)]
         ]
         sections.append(WorkSection(title=_("Order lines at risk"), items=items, total=risky.count()))
     if in_dept(user, Dept.CS):
@@ -276,7 +277,7 @@ def my_work(user):
                 detail=_("delivered %(date)s") % {"date": n.delivery_date.isoformat()},
                 overdue=True,
             )
-            for n in notes[:WORK_LIMIT]
+            for n in notes[: work_limit(WORK_LIMIT)]
         ]
         sections.append(WorkSection(title=_("Delivery notes to chase for sign-back"), items=items, total=notes.count()))
         delays = (
@@ -290,7 +291,7 @@ def my_work(user):
                 url=reverse("delivery:order", args=[d.line.order.number]) + f"#line-{d.line_id}",
                 detail=_("new date %(date)s") % {"date": d.new_date.isoformat()},
             )
-            for d in delays[:WORK_LIMIT]
+            for d in delays[: work_limit(WORK_LIMIT)]
         ]
         sections.append(WorkSection(title=_("Delays to settle with the customer"), items=items, total=delays.count()))
     if in_dept(user, Dept.WAREHOUSE):
@@ -305,7 +306,7 @@ def my_work(user):
             WorkItem(
                 label=f"{n.number} {n.customer.display_name}", url=n.get_absolute_url(), detail=str(n.delivery_date)
             )
-            for n in notes[:WORK_LIMIT]
+            for n in notes[: work_limit(WORK_LIMIT)]
         ]
         sections.append(WorkSection(title=_("Deliveries today and tomorrow"), items=items, total=notes.count()))
     if in_dept(user, Dept.QA):
@@ -317,7 +318,7 @@ def my_work(user):
         )
         items = [
             WorkItem(label=f"{r.note_line.note.number}: {r.reason[:60]}", url=r.note_line.note.get_absolute_url())
-            for r in returns[:WORK_LIMIT]
+            for r in returns[: work_limit(WORK_LIMIT)]
         ]
         sections.append(WorkSection(title=_("Returns waiting for Quality's memo"), items=items, total=returns.count()))
     return sections

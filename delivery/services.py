@@ -300,6 +300,7 @@ def note_issue(
             issued_by=user,
         )
         DeliveryNoteLine.objects.bulk_create(_note_line(note, batches[i.batch.pk], i.quantity) for i in items)
+        ontime.batch_state_recompute(batches.values())  # the batches' delivery state, in this transaction
         # A note dated on or before a batch's due date changes that batch's month: a closed one is restated.
         touched = [b.due_date for b in batches.values() if delivery_date <= b.due_date < today]
         if touched:
@@ -395,6 +396,7 @@ def note_cancel(*, user, note: DeliveryNote, reason: str) -> DeliveryNote:
         note.cancelled_by = user
         note.cancelled_at = timezone.now()
         note.save(update_fields=["status", "cancel_reason", "cancelled_by", "cancelled_at"])
+        ontime.batch_state_recompute(note.lines.values_list("batch_id", flat=True))  # in this transaction
         today = timezone.localdate()
         touched = [
             line.batch.due_date

@@ -4,15 +4,17 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q, Sum
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Dept, can, require
 from common.errors import DomainError
+from common.listing import DATE, DATETIME, NUMBER, Column, Listing
 from delivery import printing, services
 from delivery.customs import customs_rows
 from delivery.forms import (
@@ -65,6 +67,25 @@ def _refused(request, error: DomainError, to: str):
 # --- Delivery notes ------------------------------------------------------------------------------------
 
 
+NOTES = Listing(
+    name="delivery-notes",
+    sheet_title=gettext_lazy("Delivery notes"),
+    columns=[
+        Column("number", gettext_lazy("Note no."), "number", sort="number"),
+        Column("customer", gettext_lazy("Customer code"), "customer.code", sort="customer__code"),
+        Column("customer_name", gettext_lazy("Customer"), "customer.display_name", sort="customer__name_zh"),
+        Column("date", gettext_lazy("Delivery date"), "delivery_date", DATE, sort="delivery_date"),
+        Column("quantity", gettext_lazy("Quantity"), "total", NUMBER, sort="total"),
+        Column("status", gettext_lazy("Status"), "get_status_display", sort="status"),
+        Column("signed_on", gettext_lazy("Signed back"), "sign_back.signed_on", DATE, sort="sign_back__signed_on"),
+        Column("signed_by", gettext_lazy("Signed by"), "sign_back.signed_by_name", sort="sign_back__signed_by_name"),
+    ],
+    default_sort="-date",
+    date_field="delivery_date",
+    date_label=gettext_lazy("Delivery date"),
+)
+
+
 @login_required
 def note_list(request):
     require(request.user, "delivery.view")
@@ -74,12 +95,14 @@ def note_list(request):
         notes = notes.filter(status=DeliveryNote.Status.ISSUED, sign_back__isnull=True)
     elif status in DeliveryNote.Status.values:
         notes = notes.filter(status=status)
-    q = request.GET.get("q", "").strip()
+    q = request.GET.get("q", "").replace("\x00", "").strip()
     if q:
-        notes = notes.filter(number__icontains=q) | notes.filter(customer__code__icontains=q)
+        notes = notes.filter(Q(number__icontains=q) | Q(customer__code__icontains=q))
+    listed = NOTES.bind(request)
+    notes = listed.apply(notes.annotate(total=Sum("lines__quantity")))
+    if listed.export:
+        return listed.xlsx_response(notes)
     page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "delivery/note_list.html",
@@ -87,7 +110,8 @@ def note_list(request):
             "page": page,
             "status": status,
             "q": q,
-            "query": query.urlencode(),
+            "query": listed.page_query,
+            "listed": listed,
             "can_edit": can(request.user, "delivery.edit"),
         },
     )
@@ -366,6 +390,35 @@ def _return_action(request, pk, form_class, action, form_name: str):
     return response
 
 
+RETURNS = Listing(
+    name="returns",
+    sheet_title=gettext_lazy("Returns"),
+    columns=[
+        Column("recorded", gettext_lazy("Recorded"), "recorded_at", DATETIME, sort="recorded_at"),
+        Column("note", gettext_lazy("Note no."), "note_line.note.number", sort="note_line__note__number"),
+        Column(
+            "customer",
+            gettext_lazy("Customer code"),
+            "note_line.note.customer.code",
+            sort="note_line__note__customer__code",
+        ),
+        Column(
+            "product",
+            gettext_lazy("Product"),
+            "note_line.batch.line.product.code",
+            sort="note_line__batch__line__product__code",
+        ),
+        Column("quantity", gettext_lazy("Quantity"), "quantity", NUMBER, sort="quantity"),
+        Column("reason", gettext_lazy("Reason"), "reason", sort="reason"),
+        Column("status", gettext_lazy("Status"), "get_status_display", sort="status"),
+        Column("memos", gettext_lazy("Memos"), "memo_count", NUMBER, sort="memo_count"),
+    ],
+    default_sort="-recorded",
+    date_field="recorded_at",
+    date_label=gettext_lazy("Recorded"),
+)
+
+
 @login_required
 def return_list(request):
     require(request.user, "delivery.view")
@@ -381,13 +434,21 @@ def return_list(request):
         returns = returns.filter(status=status)
     else:
         status = ""
+    listed = RETURNS.bind(request)
+    returns = listed.apply(returns)
+    if listed.export:
+        return listed.xlsx_response(returns)
     page = Paginator(returns, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "delivery/return_list.html",
-        {"page": page, "status": status, "statuses": Return.Status.choices, "query": query.urlencode()},
+        {
+            "page": page,
+            "status": status,
+            "statuses": Return.Status.choices,
+            "query": listed.page_query,
+            "listed": listed,
+        },
     )
 
 

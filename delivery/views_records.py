@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import can, require
 from common.errors import DomainError
+from common.listing import DATE, DATETIME, NUMBER, Column, Listing
 from common.views import form_action
 from delivery import carriers as carrier_services
 from delivery import customs, dispatch
@@ -151,13 +152,6 @@ def note_transfer(request, number):
 # --- Reports (§5.8, §5.9) -----------------------------------------------------------------------------------------
 
 
-def _day(value: str, default: date) -> date:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return default
-
-
 @dataclass
 class ReportData:
     start: date
@@ -202,67 +196,64 @@ def report_data(start: date, end: date) -> ReportData:
     )
 
 
-def report_workbook(data: ReportData) -> bytes:
+def _customer_text(customer) -> str:
+    return f"{customer.code} {customer.display_name}"
+
+
+# One sort parameter for the page's three tables: each key names its table, so a sort applies to one table only.
+REPORT_SIGNED = Listing(
+    name="signed-back",
+    sheet_title=gettext_lazy("Signed back"),
+    columns=[
+        Column("signed_note", gettext_lazy("Note no."), "number", sort=True),
+        Column("signed_customer", gettext_lazy("Customer"), lambda n: _customer_text(n.customer), sort=True),
+        Column("signed_delivery", gettext_lazy("Delivery date"), "delivery_date", DATE, sort=True),
+        Column("signed_on", gettext_lazy("Signed on"), "sign_back.signed_on", DATE, sort=True),
+        Column("signed_by", gettext_lazy("Signed by"), "sign_back.signed_by_name", sort=True),
+        Column("signed_qty", gettext_lazy("Quantity"), lambda n: n.total or 0, NUMBER, sort=True),
+    ],
+)
+REPORT_TRANSFERS = Listing(
+    name="transfers-open",
+    sheet_title=gettext_lazy("Transfers open"),
+    columns=[
+        Column("open_note", gettext_lazy("Note no."), "number", sort=True),
+        Column("open_customer", gettext_lazy("Customer"), lambda n: _customer_text(n.customer), sort=True),
+        Column("open_delivery", gettext_lazy("Delivery date"), "delivery_date", DATE, sort=True),
+        Column("open_qty", gettext_lazy("Quantity"), lambda n: n.total or 0, NUMBER, sort=True),
+    ],
+)
+REPORT_COMPLETED = Listing(
+    name="transfers-done",
+    sheet_title=gettext_lazy("Transfers done"),
+    columns=[
+        Column("done_note", gettext_lazy("Note no."), "note.number", sort=True),
+        Column("done_customer", gettext_lazy("Customer"), lambda w: _customer_text(w.note.customer), sort=True),
+        Column("done_on", gettext_lazy("Completed on"), "completed_on", DATE, sort=True),
+        Column("done_by", gettext_lazy("Recorded by"), lambda w: str(w.completed_by), sort=True),
+        Column("done_at", gettext_lazy("recorded at"), "completed_at", DATETIME, sort=True),
+    ],
+)
+REPORT_TABLES = {"signed": REPORT_SIGNED, "transfers": REPORT_TRANSFERS, "completed": REPORT_COMPLETED}
+
+
+def _total(n: int) -> str:
+    return f"合计 Total: {n}"
+
+
+def report_workbook(data: ReportData, params=None) -> bytes:
+    """The three reports as sheets of one workbook, each sorted as on the page, with its total line."""
     from openpyxl import Workbook
 
-    from common.xlsx import text_cell
-
+    params = params if params is not None else {}
     book = Workbook(write_only=True)
-
-    def sheet(title, header, rows, total_row):
-        ws = book.create_sheet(title)
-        ws.append(header)
-        for row in rows:
-            ws.append([text_cell(ws, v) for v in row])
-        ws.append(total_row)
-
-    sheet(
-        "签回 Signed back",
-        [
-            "送货单 Note",
-            "客户 Customer",
-            "送货日期 Delivery date",
-            "签回日期 Signed on",
-            "签收人 Signed by",
-            "数量 Qty",
-        ],
-        [
-            [
-                n.number,
-                f"{n.customer.code} {n.customer.display_name}",
-                n.delivery_date,
-                n.sign_back.signed_on,
-                n.sign_back.signed_by_name,
-                n.total or 0,
-            ]
-            for n in data.signed
-        ],
-        [f"合计 Total: {len(data.signed)}", "", "", "", "", data.signed_total],
+    REPORT_SIGNED.bind(params=params).write_sheet(
+        book, data.signed, footer=[_total(len(data.signed)), "", "", "", "", data.signed_total]
     )
-    sheet(
-        "待结转 Transfers open",
-        ["送货单 Note", "客户 Customer", "送货日期 Delivery date", "数量 Qty"],
-        [
-            [n.number, f"{n.customer.code} {n.customer.display_name}", n.delivery_date, n.total or 0]
-            for n in data.transfers
-        ],
-        [f"合计 Total: {len(data.transfers)}", "", "", data.transfers_total],
+    REPORT_TRANSFERS.bind(params=params).write_sheet(
+        book, data.transfers, footer=[_total(len(data.transfers)), "", "", data.transfers_total]
     )
-    sheet(
-        "已结转 Transfers done",
-        ["送货单 Note", "客户 Customer", "完成日期 Completed on", "记录人 Recorded by", "记录时间 Recorded at"],
-        [
-            [
-                w.note.number,
-                f"{w.note.customer.code} {w.note.customer.display_name}",
-                w.completed_on,
-                str(w.completed_by),
-                timezone.localtime(w.completed_at).strftime("%Y-%m-%d %H:%M"),
-            ]
-            for w in data.completed
-        ],
-        [f"合计 Total: {len(data.completed)}", "", "", "", ""],
-    )
+    REPORT_COMPLETED.bind(params=params).write_sheet(book, data.completed, footer=[_total(len(data.completed))])
     out = BytesIO()
     book.save(out)
     return out.getvalue()
@@ -270,17 +261,33 @@ def report_workbook(data: ReportData) -> bytes:
 
 @login_required
 def reports(request):
+    """The reports of a period (``from``/``to``, this month by default). ``format=xlsx`` (or the older
+    ``export=xlsx``) downloads the three as one workbook; with ``table=signed|transfers|completed``, that table
+    alone. ``sort`` names a column of one table."""
     require(request.user, "delivery.view")
     today = timezone.localdate()
-    start = _day(request.GET.get("from", ""), today.replace(day=1))
-    end = _day(request.GET.get("to", ""), today)
+    listed = {name: listing.bind(request) for name, listing in REPORT_TABLES.items()}
+    first = listed["signed"]  # the three read the same from/to (and report a bad date once)
+    start = first.date_from or today.replace(day=1)
+    end = first.date_to or today
     if end < start:
         start, end = end, start
     data = report_data(start, end)
-    if request.GET.get("export") == "xlsx":
+    data.signed = listed["signed"].order(data.signed)
+    data.transfers = listed["transfers"].order(data.transfers)
+    data.completed = listed["completed"].order(data.completed)
+    if first.export or request.GET.get("export") == "xlsx":
         from common.xlsx import XLSX_CONTENT_TYPE
 
-        response = HttpResponse(report_workbook(data), content_type=XLSX_CONTENT_TYPE)
+        table = request.GET.get("table", "")
+        if table in REPORT_TABLES:
+            rows = {"signed": data.signed, "transfers": data.transfers, "completed": data.completed}[table]
+            return listed[table].xlsx_response(rows, filename=f"delivery-{table}-{start}-{end}.xlsx")
+        response = HttpResponse(report_workbook(data, request.GET), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="delivery-reports-{start}-{end}.xlsx"'
         return response
-    return render(request, "delivery/reports.html", {"data": data, "start": start, "end": end})
+    return render(
+        request,
+        "delivery/reports.html",
+        {"data": data, "start": start, "end": end, "listed": listed, "errors": first.errors},
+    )

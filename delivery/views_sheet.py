@@ -8,10 +8,12 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import can, require
 from common.errors import DomainError
+from common.listing import DATE, NUMBER, Column, Listing
 from delivery.models import DailySheetRun
 from delivery.progress_sheet import (
     VALUE_FIELDS,
@@ -27,6 +29,33 @@ from delivery.sheet_jobs import sheet_retry, sheet_runs_fail_stale, sheet_trigge
 
 PAGE_SIZE = 100
 RECENT_RUNS = 10
+EXPORT_CHUNK = 2000
+
+SHEET = Listing(
+    name="delivery-progress",
+    sheet_title=gettext_lazy("Delivery progress sheet"),
+    columns=[
+        Column("order", gettext_lazy("Order no."), "order_number", sort="order__number"),
+        Column("customer", gettext_lazy("Customer"), "customer", sort="order__customer__code"),
+        Column("po", gettext_lazy("Customer PO"), "customer_po", sort="order__customer_po"),
+        Column("line", gettext_lazy("Line"), "position", NUMBER, sort=("order__number", "position")),
+        Column("product", gettext_lazy("Product"), "product_code", sort="product__code"),
+        Column("product_name", gettext_lazy("Name"), "product_name"),
+        Column("quantity", gettext_lazy("Quantity"), "quantity", NUMBER, sort="quantity"),
+        Column("requested", gettext_lazy("Requested date"), "requested_date", DATE, sort="requested_date"),
+        Column("confirmed", gettext_lazy("Confirmed date"), "confirmed_date", DATE, sort="confirmed_date"),
+        Column("due", gettext_lazy("Due date"), "due_date", DATE, sort="due"),
+        Column("planned", gettext_lazy("Planned completion"), "planned_completion", DATE, sort="planned"),
+        Column("produced", gettext_lazy("Produced"), "produced", NUMBER, sort="produced"),
+        Column("warehoused", gettext_lazy("Warehoused"), "warehoused", NUMBER, sort="warehoused"),
+        Column("delivered", gettext_lazy("Delivered"), "delivered", NUMBER, sort="delivered"),
+        Column("outstanding", gettext_lazy("Outstanding"), "outstanding", NUMBER, sort="outstanding"),
+        Column("status", gettext_lazy("Status"), "status"),
+        Column("risk", gettext_lazy("Why at risk"), "at_risk_reason"),
+    ],
+    date_field="due",
+    date_label=gettext_lazy("Due date"),
+)
 
 
 @login_required
@@ -48,10 +77,13 @@ def sheet(request):
             | Q(order__customer__name_en__icontains=q)
             | Q(product__code__icontains=q)
         )
+    listed = SHEET.bind(request)
+    lines = listed.apply(lines)  # by due date, order, line unless a column is chosen
+    if listed.export:
+        values = lines.values(*VALUE_FIELDS).iterator(chunk_size=EXPORT_CHUNK)
+        return listed.xlsx_response(rows_from_values(values), filename=f"delivery-progress-{today.isoformat()}.xlsx")
     page = Paginator(lines.values(*VALUE_FIELDS), PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(rows_from_values(page.object_list))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "delivery/sheet.html",
@@ -61,7 +93,8 @@ def sheet(request):
             "summary": summary_counts(today),
             "risk_only": risk_only,
             "q": q,
-            "query": query.urlencode(),
+            "query": listed.page_query,
+            "listed": listed,
             "runs": DailySheetRun.objects.order_by("-started_at", "-pk")[:RECENT_RUNS],
             "can_send": can(request.user, "sheet.send"),
         },

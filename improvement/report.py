@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Dept, can, in_dept, require
-from accounts.work import WorkItem, WorkSection
+from accounts.work import WorkItem, WorkSection, work_limit
 from common.errors import DomainError
 from common.pdf import render_pdf
 from complaints.models import Complaint
@@ -798,7 +798,7 @@ def my_work(user) -> list[WorkSection]:
         returned = AnalysisReport.objects.filter(status=R.RETURNED).select_related("round").order_by("decided_at")
         items = [
             WorkItem(label=f"{r.round.name} v{r.version}", url=r.get_absolute_url(), detail=r.return_reason[:120])
-            for r in returned[:WORK_LIMIT]
+            for r in returned[: work_limit(WORK_LIMIT)]
         ]
         if items:
             sections.append(
@@ -809,7 +809,7 @@ def my_work(user) -> list[WorkSection]:
         )
         items = [
             WorkItem(label=r.name, url=r.get_absolute_url(), detail=_("no analysis report yet"))
-            for r in missing[:WORK_LIMIT]
+            for r in missing[: work_limit(WORK_LIMIT)]
         ]
         if items:
             sections.append(

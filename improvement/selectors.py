@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.roles import Dept, can, in_dept
-from accounts.work import WorkItem, WorkSection
+from accounts.work import WorkItem, WorkSection, work_limit
 from improvement import actions as services
 from improvement.models import Action, AnalysisReport, ManagementReview, Meeting
 from satisfaction.models import Question, SurveyRound
@@ -141,7 +141,7 @@ def my_work(user) -> list[WorkSection]:
                 + (" · " + _("reopened: not effective") if a.reopened else ""),
                 overdue=a.due_date < today,
             )
-            for a in mine[:WORK_LIMIT]
+            for a in mine[: work_limit(WORK_LIMIT)]
         ]
         sections.append(
             WorkSection(
@@ -161,7 +161,7 @@ def my_work(user) -> list[WorkSection]:
                 detail=_("owner %(owner)s, done %(date)s")
                 % {"owner": a.owner, "date": timezone.localdate(a.done_at).isoformat() if a.done_at else "—"},
             )
-            for a in waiting[:WORK_LIMIT]
+            for a in waiting[: work_limit(WORK_LIMIT)]
         ]
         sections.append(
             WorkSection(
@@ -182,7 +182,7 @@ def my_work(user) -> list[WorkSection]:
                 if r.submitted_at
                 else "",
             )
-            for r in reports[:WORK_LIMIT]
+            for r in reports[: work_limit(WORK_LIMIT)]
         ]
         sections.append(WorkSection(title=_("Analysis reports to confirm"), items=items, total=reports.count()))
         missing = pack_missing(today)

@@ -12,8 +12,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import Dept, can, require
+from common.listing import DATE, DATETIME, NUMBER, Column, Listing
 from common.views import form_action
 from improvement import actions as services
 from improvement import selectors
@@ -158,6 +160,37 @@ def meeting_detail(request, pk):
 # --- Actions ----------------------------------------------------------------------------------------------------
 
 
+def _department_label(code: str) -> str:
+    return str(Dept(code).label) if code in Dept.values else code
+
+
+ACTIONS = Listing(
+    name="corrective-actions",
+    sheet_title=gettext_lazy("Corrective actions"),
+    columns=[
+        Column("number", gettext_lazy("Action no."), "number", sort="number"),
+        Column("title", gettext_lazy("Title"), "title", sort="title"),
+        Column("kind", gettext_lazy("Kind"), "get_kind_display", sort="kind"),
+        Column("source", gettext_lazy("Source"), "get_source_display", sort="source"),
+        Column("owner", gettext_lazy("Owner"), lambda a: str(a.owner), sort="owner__username"),
+        Column(
+            "department",
+            gettext_lazy("owner department"),
+            lambda a: _department_label(a.owner_department),
+            sort="owner_department",
+        ),
+        Column("due", gettext_lazy("Due"), "due_date", DATE, sort="due_date"),
+        Column("status", gettext_lazy("Status"), "get_status_display", sort="status"),
+        Column("verify_after", gettext_lazy("verify the effect after"), "verify_after", DATE, sort="verify_after"),
+        Column("reopened", gettext_lazy("times reopened"), "reopened", NUMBER, sort="reopened"),
+        Column("created", gettext_lazy("created"), "created_at", DATETIME, sort="created_at"),
+    ],
+    default_sort="due",
+    date_field="due_date",
+    date_label=gettext_lazy("Due"),
+)
+
+
 @login_required
 def action_list(request):
     require(request.user, "improvement.view")
@@ -167,10 +200,12 @@ def action_list(request):
     mine = request.GET.get("mine") == "1"
     q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     actions = selectors.action_list(status=status, owner=request.user if mine else None, q=q)
+    listed = ACTIONS.bind(request)
+    actions = listed.apply(actions)
+    if listed.export:
+        return listed.xlsx_response(actions)
     page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = _with_labels(page.object_list)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "improvement/action_list.html",
@@ -180,7 +215,8 @@ def action_list(request):
             "mine": mine,
             "q": q,
             "filters": selectors.FILTERS.items(),
-            "query": query.urlencode(),
+            "query": listed.page_query,
+            "listed": listed,
             "today": timezone.localdate(),
             "can_create": can(request.user, "action.create"),
         },

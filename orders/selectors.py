@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.roles import Dept, departments_of, in_dept
-from accounts.work import WorkItem, WorkSection
+from accounts.work import WorkItem, WorkSection, work_limit
 from common.workdays import working_days_between
 from customers.models import Customer, Quotation
 from orders.models import (
@@ -408,7 +408,7 @@ def my_work(user) -> list[WorkSection]:
                 detail=Dept(s.department).label,
                 overdue=is_overdue(s, today),
             )
-            for s in steps[:WORK_LIMIT]
+            for s in steps[: work_limit(WORK_LIMIT)]
         ]
         sections.append(WorkSection(title=_("Orders waiting for your review"), items=items, total=total))
     if in_dept(user, Dept.MARKETING):
@@ -423,7 +423,7 @@ def my_work(user) -> list[WorkSection]:
                 url=reverse("orders:detail", args=[o.step.order.number]) + "#objections",
                 detail=o.reason[:80],
             )
-            for o in objections[:WORK_LIMIT]
+            for o in objections[: work_limit(WORK_LIMIT)]
         ]
         sections.append(
             WorkSection(title=_("Objections to settle with the customer"), items=items, total=objections.count())
@@ -434,7 +434,7 @@ def my_work(user) -> list[WorkSection]:
         )
         items = [
             WorkItem(label=f"{o.number} {o.customer.display_name}", url=reverse("orders:detail", args=[o.number]))
-            for o in orders[:WORK_LIMIT]
+            for o in orders[: work_limit(WORK_LIMIT)]
         ]
         sections.append(WorkSection(title=_("Orders waiting for your sign-off"), items=items, total=orders.count()))
     if in_dept(user, Dept.MARKETING_HEAD):
@@ -449,7 +449,7 @@ def my_work(user) -> list[WorkSection]:
                 url=reverse("orders:detail", args=[c.order.number]) + "#revisions",
                 detail=c.reason[:80],
             )
-            for c in changes[:WORK_LIMIT]
+            for c in changes[: work_limit(WORK_LIMIT)]
         ]
         sections.append(
             WorkSection(title=_("Customer changes waiting for your confirmation"), items=items, total=changes.count())
@@ -468,14 +468,14 @@ def my_work(user) -> list[WorkSection]:
                 url=reverse("orders:memo", args=[r.memo_id]),
                 detail=f"{Dept(r.department).label} · {r.memo.get_topic_display()}",
             )
-            for r in receipts[:WORK_LIMIT]
+            for r in receipts[: work_limit(WORK_LIMIT)]
         ]
         sections.append(WorkSection(title=_("Internal memos to acknowledge"), items=items, total=total))
     if in_dept(user, Dept.CS):
         orders = Order.objects.filter(status=Order.Status.SIGNED_OFF).select_related("customer").order_by("updated_at")
         items = [
             WorkItem(label=f"{o.number} {o.customer.display_name}", url=reverse("orders:detail", args=[o.number]))
-            for o in orders[:WORK_LIMIT]
+            for o in orders[: work_limit(WORK_LIMIT)]
         ]
         sections.append(
             WorkSection(title=_("Signed-off orders to confirm to the customer"), items=items, total=orders.count())

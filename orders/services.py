@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 from accounts.roles import Dept, can, departments_of, require
 from common import stale
 from common.errors import DomainError
+from common.faults import pause_point
 from common.jobs import enqueue_on_commit
 from common.numbering import next_in_year
 from common.templatetags.numbers import num
@@ -624,6 +625,7 @@ def acknowledgement_send(ack_id: int) -> Acknowledgement:
             return ack
         ack.pdf.save(f"{order.number}-r{ack.revision}.pdf", ContentFile(data), save=False)
         Acknowledgement.objects.filter(pk=ack.pk).update(pdf=ack.pdf.name)
+    pause_point("acknowledgement")  # tests/faults: the PDF is made, the e-mail not yet sent
     customer = order.customer
     subject = f"订单确认 Order acknowledgement {order.number} (PO {order.customer_po})"
     body = "\n".join(

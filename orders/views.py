@@ -6,11 +6,12 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Dept, can, departments_of, require
 from common.errors import DomainError
+from common.listing import DATETIME, NUMBER, Column, Listing
 from orders import documents, selectors, services, views_drafts
 from orders.checklists import item_text
 from orders.forms import (
@@ -39,6 +40,25 @@ from orders.services import LineInput
 
 PAGE_SIZE = 50
 
+ORDERS = Listing(
+    name="orders",
+    sheet_title=gettext_lazy("Orders"),
+    columns=[
+        Column("number", gettext_lazy("Order no."), "number", sort="number"),
+        Column("revision", gettext_lazy("revision"), "revision", NUMBER, sort="revision"),
+        Column("customer", gettext_lazy("Customer code"), "customer.code", sort="customer__code"),
+        Column("customer_name", gettext_lazy("Customer"), "customer.display_name", sort=("customer__name_zh",)),
+        Column("po", gettext_lazy("Customer PO"), "customer_po", sort="customer_po"),
+        Column("erp", gettext_lazy("SAP order no."), "erp_number", sort="erp_number"),
+        Column("status", gettext_lazy("Status"), "get_status_display", sort="status"),
+        Column("open_steps", gettext_lazy("Reviews open"), "open_steps", NUMBER, sort="open_steps"),
+        Column("entered", gettext_lazy("Entered"), "created_at", DATETIME, sort="created_at"),
+    ],
+    default_sort="-entered",
+    date_field="created_at",
+    date_label=gettext_lazy("Entered"),
+)
+
 
 @login_required
 def order_list(request):
@@ -46,11 +66,12 @@ def order_list(request):
     status = request.GET.get("status", "")
     if status not in Order.Status.values:
         status = ""
-    q = request.GET.get("q", "")
-    orders = selectors.order_list(status=status, q=q, customer=request.GET.get("customer", ""))
+    q = request.GET.get("q", "").replace("\x00", "")
+    listed = ORDERS.bind(request)
+    orders = listed.apply(selectors.order_list(status=status, q=q, customer=request.GET.get("customer", "")))
+    if listed.export:
+        return listed.xlsx_response(orders)
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "orders/order_list.html",
@@ -59,7 +80,8 @@ def order_list(request):
             "status": status,
             "q": q,
             "statuses": Order.Status.choices,
-            "query": query.urlencode(),
+            "query": listed.page_query,
+            "listed": listed,
             "can_enter": can(request.user, "order.enter"),
         },
     )
@@ -501,6 +523,27 @@ def _memo_or_404(pk: int) -> Memo:
         raise Http404 from None
 
 
+def _memo_concerns_text(memo: Memo) -> str:
+    return "; ".join(f"{c.kind}: {c.text}" for c in selectors.memo_concerns(memo))
+
+
+MEMOS = Listing(
+    name="memos",
+    sheet_title=gettext_lazy("Internal memos"),
+    columns=[
+        Column("number", gettext_lazy("No."), "number", sort="number"),
+        Column("topic", gettext_lazy("About"), "get_topic_display", sort="topic"),
+        Column("subject", gettext_lazy("Subject"), "subject", sort="subject"),
+        Column("concerns", gettext_lazy("Concerns"), _memo_concerns_text),
+        Column("issued", gettext_lazy("Issued"), "issued_at", DATETIME, sort="issued_at"),
+        Column("waiting", gettext_lazy("Not yet acknowledged"), "waiting", NUMBER, sort="waiting"),
+    ],
+    default_sort="-issued",
+    date_field="issued_at",
+    date_label=gettext_lazy("Issued"),
+)
+
+
 @login_required
 def memo_list(request):
     require(request.user, "order.view")
@@ -508,15 +551,24 @@ def memo_list(request):
     topic = request.GET.get("topic", "")
     if topic not in Memo.Topic.values:
         topic = ""
-    page = Paginator(selectors.memos_for(mine, topic=topic), PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = MEMOS.bind(request)
+    memos = listed.apply(selectors.memos_for(mine, topic=topic))
+    if listed.export:
+        return listed.xlsx_response(memos)
+    page = Paginator(memos, PAGE_SIZE).get_page(request.GET.get("page"))
     for memo in page:
         memo.concerns = selectors.memo_concerns(memo)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "orders/memo_list.html",
-        {"page": page, "mine": mine, "topic": topic, "topics": Memo.Topic.choices, "query": query.urlencode()},
+        {
+            "page": page,
+            "mine": mine,
+            "topic": topic,
+            "topics": Memo.Topic.choices,
+            "query": listed.page_query,
+            "listed": listed,
+        },
     )
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Dept, in_dept
-from accounts.work import WorkItem, WorkSection
+from accounts.work import WorkItem, WorkSection, work_limit
 from customers.models import Customer
 from satisfaction import scoring
 from satisfaction.models import Question, Response, RoundCustomer, Scorecard, SurveyRound
@@ -287,7 +287,7 @@ def my_work(user) -> list[WorkSection]:
                 title=_("Survey e-mails that failed"),
                 items=[
                     WorkItem(label=m.to, url=reverse("satisfaction:failed_mail"), detail=m.error[:120], overdue=True)
-                    for m in failed.order_by("-created_at")[:10]
+                    for m in failed.order_by("-created_at")[: work_limit(10)]
                 ],
                 total=count,
                 more_url=reverse("satisfaction:failed_mail"),

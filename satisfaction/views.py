@@ -41,6 +41,7 @@ from satisfaction.forms import (
     ResponseEntryForm,
     ScorecardForm,
 )
+from satisfaction.listings import ROUNDS, SCORECARDS
 from satisfaction.models import (
     Invitation,
     Response,
@@ -68,11 +69,21 @@ def _round(pk: int) -> SurveyRound:
 
 
 def _round_list_page(request, half_year_form=None) -> HttpResponse:
-    rounds = SurveyRound.objects.select_related("form").order_by("-period_end", "-pk")
-    page = Paginator(rounds, PAGE_SIZE).get_page(request.GET.get("page"))
-    summaries = selectors.rounds_results(list(page))
-    for survey_round in page:
+    listed = ROUNDS.bind(request)
+    rounds = listed.filter_dates(SurveyRound.objects.select_related("form").order_by("-period_end", "-pk"))
+    status = request.GET.get("status", "")
+    if status in SurveyRound.Status.values:
+        rounds = rounds.filter(status=status)
+    else:
+        status = ""
+    rounds = list(rounds)
+    summaries = selectors.rounds_results(rounds)
+    for survey_round in rounds:
         survey_round.results = summaries[survey_round.pk]
+    rounds = listed.order(rounds)
+    if listed.export:
+        return listed.xlsx_response(rounds)
+    page = Paginator(rounds, PAGE_SIZE).get_page(request.GET.get("page"))
     user = request.user
     failed = 0
     if can(user, "outbox.resend"):
@@ -82,6 +93,10 @@ def _round_list_page(request, half_year_form=None) -> HttpResponse:
         "satisfaction/round_list.html",
         {
             "page": page,
+            "listed": listed,
+            "query": listed.page_query,
+            "status": status,
+            "statuses": SurveyRound.Status.choices,
             "half_year_form": half_year_form or HalfYearForm(),
             "can_run": can(user, "survey.run"),
             "can_form": can(user, "survey.form"),
@@ -589,20 +604,28 @@ def form_edit(request):
 def scorecard_list(request):
     require(request.user, "survey.view")
     cards = Scorecard.objects.select_related("customer", "recorded_by").order_by("-rated_on", "-pk")
-    q = request.GET.get("q", "").strip()
+    q = request.GET.get("q", "").replace("\x00", "").strip()
     if q:
         cards = cards.filter(
             Q(customer__code__icontains=q) | Q(customer__name_zh__icontains=q) | Q(customer__name_en__icontains=q)
         )
+    listed = SCORECARDS.bind(request)
+    cards = listed.apply(cards)
+    if listed.export:
+        return listed.xlsx_response(cards)
     page = Paginator(cards, PAGE_SIZE).get_page(request.GET.get("page"))
     for card in page:
         card.band = scoring.band_for(card.normalised)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "satisfaction/scorecard_list.html",
-        {"page": page, "q": q, "query": query.urlencode(), "can_run": can(request.user, "survey.run")},
+        {
+            "page": page,
+            "q": q,
+            "query": listed.page_query,
+            "listed": listed,
+            "can_run": can(request.user, "survey.run"),
+        },
     )
 
 

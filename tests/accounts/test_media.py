@@ -8,7 +8,7 @@ from django.core.files.storage import default_storage
 from accounts.roles import MATRIX
 from tests.conftest import ROLE_USERS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.8")]
 
 SCAN = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

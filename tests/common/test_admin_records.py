@@ -40,6 +40,8 @@ from orders.models import (
 from satisfaction.models import Response, ResponseVersion, Scorecard
 from tests.delivery.conftest import customer, deliverable, entered, issue, order, plan, products  # noqa: F401
 
+pytestmark = [pytest.mark.clause("5.12.8")]
+
 RECORDS = [
     CustomerEvaluation,
     CommunicationLog,

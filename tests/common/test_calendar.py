@@ -16,7 +16,7 @@ from orders.selectors import is_overdue
 from tests.complaints.conftest import acme, record  # noqa: F401 - fixtures
 from tests.satisfaction.conftest import make_customer  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.2.4"), pytest.mark.clause("5.10.2")]
 
 WED = date(2026, 9, 30)
 THU, FRI, SAT, SUN, MON = (WED + timedelta(days=n) for n in range(1, 6))

@@ -11,6 +11,7 @@ from tests.complaints.conftest import TODAY, walk
 from tests.orders.test_concurrency import at_once
 
 pytestmark = [
+    pytest.mark.clause("5.10.2"),
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL; .ci/run runs this there"),

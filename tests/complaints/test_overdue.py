@@ -13,7 +13,7 @@ from complaints.models import Complaint
 from orders.selectors import working_days_between
 from tests.complaints.conftest import TODAY, acknowledge, answer, days_back, investigate, walk
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.10.2")]
 
 MONDAY = date(2026, 11, 23)
 FRIDAY, SATURDAY, THURSDAY = MONDAY - timedelta(days=3), MONDAY - timedelta(days=2), MONDAY - timedelta(days=4)

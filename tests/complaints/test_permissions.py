@@ -12,7 +12,7 @@ from complaints.models import Complaint
 from tests.complaints.conftest import TODAY, pdf, return_of, walk
 from tests.conftest import ROLE_USERS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.10.2")]
 
 EVERYONE = set(ROLE_USERS)
 # The procedure's reading (§5.10.2): Customer Service records, acknowledges, answers and closes; the department

@@ -12,7 +12,7 @@ from complaints import services
 from delivery.models import Return
 from tests.complaints.conftest import TODAY, return_of, walk
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.10.2"), pytest.mark.clause("5.7.1")]
 
 
 def arrange(users, complaint, note, quantity="30", **kwargs):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from tests.complaints.conftest import TODAY, walk
 from tests.orders.conftest import customer, entered, products, submitted  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.10.2"), pytest.mark.clause("5.2.4.5")]
 
 
 def prechecks(client, order) -> str:

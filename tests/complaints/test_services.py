@@ -23,7 +23,7 @@ from tests.complaints.conftest import (
     walk,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.10.2")]
 
 
 # --- Numbers ---------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.urls import reverse
 from complaints.models import Complaint
 from tests.complaints.conftest import PDF, TODAY, days_back, pdf, return_of, walk
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.10.2")]
 
 
 def url(name, *args):

@@ -4,7 +4,7 @@ from django.core.management import call_command
 from customers.models import Customer
 from tests.customers.workbooks import row, xlsx
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.1")]
 
 
 def run(*args):

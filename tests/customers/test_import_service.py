@@ -9,7 +9,7 @@ from customers.importing import customer_import, template_workbook
 from customers.models import Contact, Customer, DeliveryAddress
 from tests.customers.workbooks import row, xlsx
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.1")]
 
 
 def counts():

@@ -26,7 +26,13 @@ from customers.models import (
 )
 from tests.conftest import ROLE_USERS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.clause("5.1.1"),
+    pytest.mark.clause("5.2.2"),
+    pytest.mark.clause("5.10.1"),
+    pytest.mark.clause("4.0.1"),
+]
 
 TODAY = timezone.localdate()
 

@@ -16,7 +16,7 @@ from delivery.forms import NoteForm
 from delivery.models import Carrier, CarrierAgreement, DeliveryNote, Vehicle
 from tests.delivery.conftest import TODAY, issue, plan, stock
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.5.3")]
 
 
 def make_carrier(name, *, start=-30, end=300, active=True, agreement_active=True):

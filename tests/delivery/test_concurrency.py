@@ -9,6 +9,7 @@ from tests.delivery.conftest import issue, plan, stock
 from tests.orders.test_concurrency import at_once
 
 pytestmark = [
+    pytest.mark.clause("5.6.1"),
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL; .ci/run runs this there"),

@@ -11,7 +11,7 @@ from delivery import customs
 from delivery.models import CustomsWork
 from tests.delivery.conftest import TODAY, issue, plan
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.6.2"), pytest.mark.clause("5.9.2")]
 
 
 def trade(customer, kind):

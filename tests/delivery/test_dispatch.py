@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from delivery.models import Carrier, CarrierAgreement, DispatchRequest, Vehicle
 from tests.delivery.conftest import TODAY, issue, plan
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.6.1"), pytest.mark.clause("7.1")]
 
 
 def pdf_text(data: bytes) -> str:

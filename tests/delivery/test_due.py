@@ -16,7 +16,7 @@ from delivery.selectors import lines_not_ready, my_work, overdue_batches, overdu
 from orders.models import Order, OrderLine, OrderRevision
 from tests.delivery.conftest import TODAY, issue, plan, stock
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.5.1"), pytest.mark.clause("5.4.2")]
 TOMORROW = TODAY + timedelta(days=1)
 
 

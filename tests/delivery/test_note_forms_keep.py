@@ -3,12 +3,15 @@ service refuses, comes back as it was sent, the error beside it, at the form (42
 
 from datetime import timedelta
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from delivery.models import DeliveryNote, Return, TransitIncident
 from tests.delivery.conftest import issue, plan
 from tests.delivery.test_notes import PDF, TODAY
+
+pytestmark = [pytest.mark.clause("5.8.1")]
 
 
 def test_a_refused_sign_back_keeps_what_was_typed_and_says_to_choose_the_scan_again(client_for, users, order):

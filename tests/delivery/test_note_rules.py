@@ -12,7 +12,7 @@ from delivery.models import DeliveryNote
 from orders.models import Order
 from tests.delivery.conftest import TODAY, issue, plan, stock
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.6.1")]
 
 
 def test_a_note_cannot_be_dated_in_the_future(users, order):

@@ -16,7 +16,14 @@ from delivery import services
 from delivery.models import Carrier, CarrierAgreement, DeliveryNote, PrintJob, Return, Vehicle
 from tests.delivery.conftest import TODAY, issue, plan, stock
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.clause("5.4.1"),
+    pytest.mark.clause("5.6.1"),
+    pytest.mark.clause("5.8.1"),
+    pytest.mark.clause("7.1"),
+    pytest.mark.clause("4.0.2"),
+]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

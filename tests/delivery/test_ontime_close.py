@@ -12,7 +12,7 @@ from delivery.models import DeliveryBatch, DeliveryNote, DeliveryNoteLine, OnTim
 from tests.delivery.conftest import TODAY, issue
 from tests.delivery.test_ontime import Build
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.5.2")]
 
 
 @pytest.fixture

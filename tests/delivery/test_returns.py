@@ -18,7 +18,7 @@ from delivery.models import Return
 from orders.models import Memo
 from tests.delivery.conftest import TODAY, issue, plan
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.7.1")]
 
 WRITE_UP = "来料检验加严,包装加隔板。"
 

@@ -29,6 +29,8 @@ from delivery.sheet_jobs import sheet_recipients, sheet_trigger
 from orders.models import Order, OrderLine
 from tests.orders.conftest import TODAY, customer, products  # noqa: F401 - fixtures
 
+pytestmark = [pytest.mark.clause("5.4.2"), pytest.mark.clause("7.2")]
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _numbers = itertools.count(1)
 

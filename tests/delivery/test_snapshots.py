@@ -11,7 +11,7 @@ from delivery.models import DeliveryNote
 from tests.delivery.conftest import issue, plan
 from tests.delivery.test_notes import pdf_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.6.1")]
 
 
 @pytest.fixture

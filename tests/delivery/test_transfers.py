@@ -18,7 +18,7 @@ from delivery import customs, services
 from delivery.models import CustomsWork, DeliveryNote
 from tests.delivery.conftest import TODAY, issue, plan
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.9.1"), pytest.mark.clause("5.9.2")]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

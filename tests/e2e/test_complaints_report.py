@@ -17,7 +17,7 @@ from improvement.models import AnalysisReport
 from tests.improvement.test_report import build_round
 from tests.satisfaction.conftest import TODAY, deliver, make_customer, survey_form  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clause("5.10.2")]
 
 NUMBER = re.compile(r"^KS-\d{4}-\d{4}$")
 

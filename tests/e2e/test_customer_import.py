@@ -5,7 +5,7 @@ import pytest
 from customers.models import Customer
 from tests.customers.workbooks import row, xlsx
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clause("5.1")]
 
 
 def test_an_administrator_imports_a_customer_list_in_chinese(page, login, users, tmp_path):

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from delivery.models import DeliveryNote
 from tests.delivery.conftest import TODAY, customer, deliverable, entered, order, plan, products, stock  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clause("5.6.1"), pytest.mark.clause("5.8.1")]
 
 
 def test_customer_service_issues_prints_and_records_the_sign_back(page, login, users, order, tmp_path):  # noqa: F811

@@ -12,7 +12,7 @@ from tests.e2e.test_order_review import as_user, sign  # noqa: F401 - fixture an
 from tests.orders.conftest import REVIEWERS, TODAY, customer, products  # noqa: F401 - fixtures
 from tests.orders.conftest import sign as sign_with_services
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clause("5.3.1")]
 
 PACKAGING = "纸箱包装,每箱 50 PCS\n外箱贴客户条码\n托盘高度不超过 1.2 米"
 

@@ -10,7 +10,7 @@ from orders.models import Order, ReviewStep
 from tests.e2e.test_order_review import as_user  # noqa: F401 - fixture
 from tests.orders.conftest import REVIEWERS, TODAY, customer, entered, products, sign  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clause("5.2.1")]
 
 SOON = (TODAY + timedelta(days=20)).isoformat()
 

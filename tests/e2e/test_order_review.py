@@ -8,7 +8,7 @@ from django.core import mail
 from orders.models import Order
 from tests.orders.conftest import TODAY, customer, products  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clause("5.2.4")]
 
 
 @pytest.fixture

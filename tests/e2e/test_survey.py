@@ -11,7 +11,7 @@ from satisfaction import services
 from satisfaction.models import Response
 from tests.satisfaction.conftest import TODAY, make_customer, survey_form  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clause("5.11.1")]
 
 
 def test_a_round_is_sent_answered_on_a_phone_and_counted(

@@ -14,7 +14,7 @@ from common.errors import DomainError
 from improvement import actions as services
 from improvement.models import Action, ActionCounter, Verification
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.6")]
 
 TODAY = timezone.localdate()
 YEAR = TODAY.year

@@ -16,6 +16,7 @@ from tests.improvement.test_actions import done, new_action
 from tests.orders.test_concurrency import at_once
 
 pytestmark = [
+    pytest.mark.clause("5.12.6"),
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL; .ci/run runs this there"),

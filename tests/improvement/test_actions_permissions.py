@@ -15,7 +15,7 @@ from improvement.models import Action, Meeting, Verification
 from tests.conftest import ROLE_USERS
 from tests.improvement.test_actions import done, new_action
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.6")]
 
 TODAY = timezone.localdate()
 EVERYONE = set(ROLE_USERS)

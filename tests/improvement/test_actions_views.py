@@ -17,7 +17,7 @@ from satisfaction import services as survey
 from tests.improvement.test_actions import done, new_action
 from tests.satisfaction.conftest import all_answers, deliver, make_customer, survey_form  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.6")]
 
 TODAY = timezone.localdate()
 

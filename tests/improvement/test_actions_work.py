@@ -19,7 +19,7 @@ from improvement.models import Action, ManagementReview
 from tests.improvement.test_actions import done, new_action
 from tests.satisfaction.conftest import survey_form  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.6")]
 
 TODAY = timezone.localdate()
 YESTERDAY = TODAY - timedelta(days=1)

@@ -16,7 +16,7 @@ from improvement.models import Meeting
 from orders.models import Memo, MemoReceipt
 from tests.improvement.test_actions import new_action
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.6")]
 
 TODAY = timezone.localdate()
 DEPARTMENTS = [Dept.QA, Dept.PMC, Dept.MGMT_REP]

@@ -32,7 +32,7 @@ from satisfaction.models import SurveyForm, SurveyRound
 from satisfaction.services import QuestionData
 from tests.satisfaction import conftest as survey_fixtures
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.5")]
 
 TODAY = timezone.localdate()
 

@@ -14,6 +14,7 @@ from tests.improvement import test_report_flow as flow
 from tests.orders.test_concurrency import at_once
 
 pytestmark = [
+    pytest.mark.clause("5.12.5"),
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL; .ci/run runs this there"),

@@ -17,7 +17,7 @@ from improvement.models import AnalysisReport
 from satisfaction import services
 from tests.improvement import test_report as base
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.5")]
 
 survey_form = base.survey_form
 sent_round = base.survey_fixtures.sent_round

@@ -12,7 +12,7 @@ from tests.conftest import ROLE_USERS
 from tests.improvement import test_report as base
 from tests.improvement import test_report_flow as flow
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.5")]
 
 survey_form = base.survey_form
 make_customer = base.make_customer

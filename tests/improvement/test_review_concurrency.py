@@ -13,6 +13,7 @@ from improvement.models import ManagementReview
 from tests.orders.test_concurrency import at_once
 
 pytestmark = [
+    pytest.mark.clause("5.12.7"),
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL; .ci/run runs this there"),

@@ -18,7 +18,7 @@ from customers.models import Customer
 from improvement import review as reviews
 from tests.improvement import test_review as base
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.7")]
 
 survey_form = base.survey_form
 make_customer = base.make_customer

@@ -14,7 +14,7 @@ from improvement.models import ManagementReview
 from tests.conftest import ROLE_USERS
 from tests.improvement import test_review as base
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.7")]
 
 survey_form = base.survey_form
 make_customer = base.make_customer

@@ -22,6 +22,7 @@ from orders.models import Order, OrderLine
 from tests.orders.conftest import TODAY, customer, products  # noqa: F401 - fixtures
 
 pytestmark = [
+    pytest.mark.clause("5.4.2"),
     pytest.mark.celery_worker,
     pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs REDIS_URL (a real broker); .ci/run sets it"),
 ]

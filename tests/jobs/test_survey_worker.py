@@ -25,6 +25,7 @@ from tests.jobs.test_celery_worker import worker  # noqa: F401 - fixture
 from tests.satisfaction.conftest import TODAY, all_answers, make_customer, survey_form  # noqa: F401 - fixtures
 
 pytestmark = [
+    pytest.mark.clause("5.11.1"),
     pytest.mark.celery_worker,
     pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs REDIS_URL (a real broker); .ci/run sets it"),
 ]

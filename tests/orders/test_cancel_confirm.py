@@ -9,7 +9,7 @@ from orders.cancellation import cancellation_preview
 from orders.models import ChangeRequest, Memo, Order, OrderRevision, ReviewStep
 from tests.orders.conftest import sign
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.3.1")]
 
 
 def cancel_data(order, origin="company", **extra):

@@ -15,7 +15,7 @@ from orders.models import ChangeRequest, Memo, Order, OrderRevision, ReviewStep
 from orders.services import LineInput
 from tests.orders.conftest import REVIEWERS, TODAY, sign
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.3.1")]
 
 
 @pytest.fixture

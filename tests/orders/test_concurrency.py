@@ -11,6 +11,7 @@ from orders.models import ReviewStep, SignOff
 from tests.orders.conftest import REVIEWERS, sign
 
 pytestmark = [
+    pytest.mark.clause("5.2.4"),
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL; .ci/run runs this there"),

@@ -13,7 +13,7 @@ from orders import services
 from orders.models import Acknowledgement, Order
 from tests.orders.conftest import REVIEWERS, sign
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.2.3")]
 
 
 @pytest.fixture

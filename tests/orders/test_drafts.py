@@ -15,7 +15,7 @@ from orders.models import Order, VerbalRequirement
 from orders.services import LineInput
 from tests.orders.conftest import TODAY, approve_evaluation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.2.1")]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SOON = (TODAY + timedelta(days=30)).isoformat()

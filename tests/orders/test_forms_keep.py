@@ -12,7 +12,7 @@ from orders import services
 from orders.models import Objection, Order, ReviewStep
 from tests.orders.conftest import TODAY
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.2.1")]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -20,7 +20,7 @@ from common.errors import DomainError
 from orders import services
 from orders.models import Memo, MemoCounter
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.3.1"), pytest.mark.clause("7.3")]
 
 YEAR = timezone.localdate().year
 BODY = "会议决定:包装箱加隔板,出货检验加严一级。\nDecision: add dividers to the cartons."

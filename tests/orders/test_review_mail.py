@@ -10,7 +10,7 @@ from orders import services
 from orders.models import ReviewStep
 from tests.orders.conftest import REVIEWERS, TODAY, sign
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.2.4")]
 
 
 @pytest.fixture

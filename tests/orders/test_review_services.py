@@ -13,7 +13,13 @@ from orders.models import Order, ReviewStep, SignOff
 from orders.services import LineInput
 from tests.orders.conftest import REVIEWERS, TODAY, sign
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.clause("5.2.1"),
+    pytest.mark.clause("5.2.4"),
+    pytest.mark.clause("5.2.4.4"),
+    pytest.mark.clause("4.0.3"),
+]
 
 
 def test_an_entered_order_gets_a_number_terms_and_the_environmental_requirements(entered, customer):

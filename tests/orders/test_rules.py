@@ -22,7 +22,12 @@ from orders.services import LineInput
 from tests.delivery.conftest import deliverable, issue, plan  # noqa: F401
 from tests.orders.conftest import REVIEWERS, TODAY, approve_evaluation, sign
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.clause("5.2.2"),
+    pytest.mark.clause("5.2.4.2"),
+    pytest.mark.clause("5.3.1"),
+]
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 

@@ -13,7 +13,12 @@ from orders.models import Objection, Order, ReviewStep
 from tests.conftest import ROLE_USERS
 from tests.orders.conftest import REVIEWERS, TODAY
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.clause("5.2.1"),
+    pytest.mark.clause("5.2.4.1"),
+    pytest.mark.clause("4.0.1"),
+]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -18,7 +18,7 @@ from satisfaction import services
 from satisfaction.models import Invitation, SurveyRound
 from tests.satisfaction.conftest import TODAY, all_answers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.11.1")]
 
 START = TODAY - timedelta(days=60)
 PERIOD = ["--from", START.isoformat(), "--to", TODAY.isoformat()]

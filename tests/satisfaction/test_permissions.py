@@ -12,7 +12,7 @@ from satisfaction import services
 from tests.conftest import ROLE_USERS
 from tests.satisfaction.conftest import TODAY, all_answers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.11.1"), pytest.mark.clause("4.0.2")]
 
 EVERYONE = set(ROLE_USERS)
 # The procedure's reading of who does what (§5.11.1: Customer Service runs the surveys).

@@ -13,7 +13,7 @@ from satisfaction import services
 from satisfaction.models import Response, ResponseVersion, SurveyRound
 from tests.satisfaction.conftest import TODAY, all_answers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.11.1")]
 
 NOT_OPEN = "This survey link is not open"
 

@@ -16,7 +16,7 @@ from satisfaction import records, services
 from satisfaction.models import Response
 from tests.satisfaction.conftest import TODAY, all_answers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("7.4"), pytest.mark.clause("7.5"), pytest.mark.clause("7.6")]
 
 
 def pdf_text(data: bytes) -> str:

@@ -10,7 +10,7 @@ from common.models import OutboxMessage
 from satisfaction import tasks
 from satisfaction.models import SurveyRound
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.11.1")]
 
 
 @pytest.fixture

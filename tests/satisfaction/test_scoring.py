@@ -7,6 +7,8 @@ import pytest
 
 from satisfaction import scoring
 
+pytestmark = [pytest.mark.clause("5.11.3"), pytest.mark.clause("5.12.4")]
+
 
 @dataclass
 class Q:

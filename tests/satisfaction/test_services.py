@@ -16,7 +16,7 @@ from satisfaction.defaults import DEFAULT_QUESTIONS
 from satisfaction.models import Invitation, Response, RoundCustomer, SurveyForm, SurveyRound
 from tests.satisfaction.conftest import TODAY, all_answers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.11.1"), pytest.mark.clause("5.11.2.1")]
 
 
 def answers(form, *values):

@@ -15,7 +15,7 @@ from satisfaction import services
 from satisfaction.models import Invitation, Response, RoundCustomer, Scorecard, SurveyForm, SurveyRound
 from tests.satisfaction.conftest import TODAY, all_answers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.11.1")]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

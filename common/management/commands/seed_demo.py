@@ -18,6 +18,8 @@ SEEDERS = [
     "satisfaction.demo.seed",
     "complaints.demo.seed",
     "improvement.demo.seed",
+    "samples.demo.seed",
+    "customer_property.demo.seed",
 ]
 
 # What the summary counts, in the order of the flow: (label, model).
@@ -33,6 +35,9 @@ SUMMARY = [
     ("improvement meetings", "improvement.Meeting"),
     ("corrective actions", "improvement.Action"),
     ("management review packs", "improvement.ManagementReview"),
+    ("sample requests", "samples.SampleRequest"),
+    ("customer property items", "customer_property.PropertyItem"),
+    ("customer property checks", "customer_property.PropertyCheck"),
 ]
 
 # While seeding, the inline job queue logs every task it runs (hundreds of "Task … succeeded" lines) and kombu
