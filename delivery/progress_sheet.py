@@ -4,7 +4,8 @@
 in the database (one query, no per-line queries), so other pages ("My work") can filter and count on it:
 
 - open: the order is signed off or confirmed to the customer, and quantity minus delivered is above zero;
-  delivered = the lines of *issued* delivery notes for the line's batches (cancelled notes count for nothing);
+  delivered = the lines of *issued* delivery notes for the line's batches (cancelled notes count for nothing),
+  read from each batch's stored ``delivered_quantity`` (``delivery.ontime.batch_state_recompute``);
 - due date: the earliest due date of what is still outstanding on the line, by the definitions of
   ``delivery.selectors`` shared with My work and the on-time rate: its batches with quantity outstanding, and its
   unplanned part, due on the customer's date (confirmed, else requested);
@@ -44,8 +45,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common.xlsx import text_cell
-from delivery.models import DelayReport, DeliveryNote, DeliveryNoteLine
-from delivery.selectors import ZERO, batches_with_delivery, customer_date, lines_not_ready, planned_in_batches
+from delivery.models import DelayReport, DeliveryBatch
+from delivery.selectors import ZERO, customer_date, lines_not_ready, planned_in_batches
 from orders.models import Order, OrderLine, SignOff
 from orders.selectors import UNDER_REVIEW
 
@@ -64,12 +65,13 @@ RISKS = (LATE_PLAN, DELAYED, OVERDUE)
 
 
 def _delivered():
-    """Quantity delivered for the outer order line: issued delivery notes over all its batches."""
+    """Quantity delivered for the outer order line: issued delivery notes over all its batches, read from each
+    batch's stored ``delivered_quantity`` (the same sum, kept with every note issued or cancelled)."""
     total = (
-        DeliveryNoteLine.objects.filter(batch__line=OuterRef("pk"), note__status=DeliveryNote.Status.ISSUED)
+        DeliveryBatch.objects.filter(line=OuterRef("pk"))
         .order_by()
-        .values("batch__line")
-        .annotate(total=Sum("quantity"))
+        .values("line")
+        .annotate(total=Sum("delivered_quantity"))
         .values("total")
     )
     return Coalesce(Subquery(total, output_field=QTY), ZERO)
@@ -84,7 +86,8 @@ def open_lines_queryset(today: date, lines: QuerySet[OrderLine] | None = None) -
     """
     unsettled = DelayReport.objects.filter(line=OuterRef("pk"), settled_at__isnull=True)
     base = OrderLine.objects.all() if lines is None else lines
-    outstanding_batches = batches_with_delivery().filter(line=OuterRef("pk"), outstanding__gt=0)
+    # Outstanding: quantity minus delivered above zero (delivery.selectors.batches_with_delivery), on stored state.
+    outstanding_batches = DeliveryBatch.objects.filter(line=OuterRef("pk"), delivered_quantity__lt=F("quantity"))
     return (
         # An order back in review after a change stays on the sheet, its state shown (orders.selectors
         # .shipping_refusal says what of it may ship meanwhile).

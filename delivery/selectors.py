@@ -70,9 +70,14 @@ def batches_counted(batches: QuerySet[DeliveryBatch] | None = None) -> QuerySet[
 
 def batches_with_delivery() -> QuerySet[DeliveryBatch]:
     """Batches annotated with ``delivered`` (all issued notes), ``delivered_on_time`` (notes delivered on or
-    before the batch's due date) and ``outstanding``."""
+    before the batch's due date) and ``outstanding``.
+
+    ``delivered`` is the batch's stored ``delivered_quantity``: the same sum of its issued note lines (not capped
+    at the batch quantity), kept in the transaction of every note issue and cancellation. ``delivered_on_time``
+    is still summed from the notes: the stored ``delivered_on`` says when the whole quantity was delivered, not
+    how much was delivered by the due date."""
     return DeliveryBatch.objects.annotate(
-        delivered=_delivered(),
+        delivered=F("delivered_quantity"),
         delivered_on_time=_delivered(Q(note__delivery_date__lte=OuterRef("due_date"))),
     ).annotate(outstanding=ExpressionWrapper(F("quantity") - F("delivered"), output_field=QTY))
 
@@ -87,20 +92,24 @@ def customer_date():
     return Coalesce("confirmed_date", "requested_date")
 
 
-def _sum_batches(filters: Q | None = None):
+def _sum_batches(filters: Q | None = None, field="quantity"):
     batches = DeliveryBatch.objects.filter(line=OuterRef("pk"))
     if filters is not None:
         batches = batches.filter(filters)
-    total = batches.order_by().values("line").annotate(total=Sum("quantity")).values("total")
+    total = batches.order_by().values("line").annotate(total=Sum(field, output_field=QTY)).values("total")
     return Coalesce(Subquery(total, output_field=QTY), ZERO)
 
 
 def _sum_delivered(filters: Q | None = None):
-    notes = DeliveryNoteLine.objects.filter(batch__line=OuterRef("pk"), note__status=DeliveryNote.Status.ISSUED)
-    if filters is not None:
-        notes = notes.filter(filters)
-    total = notes.order_by().values("batch__line").annotate(total=Sum("quantity")).values("total")
-    return Coalesce(Subquery(total, output_field=QTY), ZERO)
+    """For the outer order line: what issued notes delivered against its batches (``filters`` on the batches),
+    read from each batch's stored ``delivered_quantity``. Every note line belongs to a batch, so this is the sum
+    over the line's note lines, without joining them."""
+    return _sum_batches(filters, field="delivered_quantity")
+
+
+def _sum_outstanding(filters: Q | None = None):
+    """For the outer order line: quantity minus delivered over its batches (``filters`` on the batches)."""
+    return _sum_batches(filters, field=F("quantity") - F("delivered_quantity"))
 
 
 def planned_in_batches():
@@ -155,12 +164,8 @@ def lines_with_readiness(day: date, lines: QuerySet[OrderLine] | None = None) ->
         lines.annotate(
             warehoused=Coalesce("progress__warehoused", ZERO),
             delivered_all=_sum_delivered(),
-            outstanding_by_day=ExpressionWrapper(
-                _sum_batches(by_day) - _sum_delivered(Q(batch__due_date__lte=day)), output_field=QTY
-            ),
-            outstanding_on_day=ExpressionWrapper(
-                _sum_batches(Q(due_date=day)) - _sum_delivered(Q(batch__due_date=day)), output_field=QTY
-            ),
+            outstanding_by_day=_sum_outstanding(by_day),
+            outstanding_on_day=_sum_outstanding(Q(due_date=day)),
         )
         .annotate(
             due_on_day=ExpressionWrapper(
