@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.services import departments_sync
 from customers.models import Customer, DeliveryAddress, Product
+from delivery import ontime
 from delivery.models import DelayReport, DeliveryBatch, DeliveryNote, DeliveryNoteLine, ProductionProgress
 from delivery.progress_sheet import HEADER_ROW, build_workbook, open_lines
 from orders.models import Order, OrderLine
@@ -163,6 +164,8 @@ def build(n: int, user) -> tuple[float, int]:
             elif rng.random() < 0.5:
                 part = (line.quantity * Decimal(rng.choice([0.2, 0.5]))).quantize(Decimal("1"))
                 deliveries.append((line, line.quantity, part))
+                # Its batch, due on the requested date, is outstanding: the line is due then (the sheet's rule).
+                due = line.requested_date
             delayed = False
             if kind == "open" and rng.random() < 0.05:
                 settled = rng.random() < 0.5
@@ -206,6 +209,7 @@ def build(n: int, user) -> tuple[float, int]:
             DeliveryNoteLine(note=note, batch=batch, quantity=part)
             for note, (batch, part) in zip(notes, note_lines, strict=True)
         )
+        ontime.batch_state_recompute(batches)  # each batch's delivery state, as the services keep it
     check(open_lines_made == n, f"built {open_lines_made} open lines, wanted {n}")
     return time.perf_counter() - started, at_risk
 
