@@ -17,7 +17,6 @@ class NavItem:
     label: str
     url_name: str
     capability: str | None = None
-    perm: str | None = None  # a Django permission that also opens it (the dashboard's grant)
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class NavGroup:
 
 NAV_ITEMS: list[NavItem | NavGroup] = [
     NavItem(_("My work"), "accounts:my_work"),
-    NavItem(_("Dashboard"), "dashboard:home", "dashboard.view", perm="dashboard.view_dashboard"),
+    NavItem(_("Dashboard"), "dashboard:home", "dashboard.view"),
     NavGroup(
         _("Orders"),
         (
@@ -70,7 +69,7 @@ NAV_ITEMS: list[NavItem | NavGroup] = [
 
 
 def _link(item: NavItem, user) -> dict | None:
-    if item.capability and not can(user, item.capability) and not (item.perm and user.has_perm(item.perm)):
+    if item.capability and not can(user, item.capability):
         return None
     try:
         url = reverse(item.url_name)

@@ -4,10 +4,17 @@ A department is a Django group whose name is the department's code; a user may
 belong to several. Every permission check in views and services goes through
 ``can()`` / ``require()`` so the matrix below is the single place to read who
 may do what (DESIGN.md, "Who uses it").
+
+A capability may also be granted by a Django permission (``GRANTED_BY``): an administrator gives it in the admin
+to a user or to a group, for a person the departments do not cover (a department head sees the managers'
+dashboard). The departments and the grants are read together, in one query, once per user object.
 """
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Exists, ExpressionWrapper, FilteredRelation, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -96,19 +103,68 @@ MATRIX: dict[str, frozenset[str]] = {
 }
 
 
+# capability -> the Django permission ("app_label.codename") that also grants it, to a user or through a group.
+GRANTED_BY: dict[str, str] = {
+    "dashboard.view": "dashboard.view_dashboard",  # dashboard/models.py
+}
+
+
+def _holds(perm: str) -> ExpressionWrapper:
+    """Whether the outer user holds ``perm`` itself or through one of its groups (ModelBackend's rule)."""
+    app_label, codename = perm.split(".", 1)
+    perms = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return ExpressionWrapper(
+        Q(Exists(perms.filter(user=OuterRef("pk")))) | Q(Exists(perms.filter(group__user=OuterRef("pk")))),
+        output_field=models.BooleanField(),
+    )
+
+
+def _load(user) -> None:
+    """Read the departments and granted capabilities of ``user`` in one query, into ``_dept_cache`` and
+    ``_grant_cache``: one row per department group (or one row with no department), each also saying which
+    granting permissions the user holds."""
+    if user.is_superuser or not user.is_active:
+        # No need to ask: Django's has_perm() is True for an active superuser and False for an inactive user.
+        granted = frozenset(GRANTED_BY) if user.is_superuser and user.is_active else frozenset()
+        asked = {}
+    else:
+        granted = frozenset()
+        asked = {f"grant_{i}": _holds(perm) for i, perm in enumerate(GRANTED_BY.values())}
+    rows = (
+        get_user_model()
+        ._default_manager.filter(pk=user.pk)
+        .annotate(dept=FilteredRelation("groups", condition=Q(groups__name__in=Dept.values)), **asked)
+        .values_list("dept__name", *asked)
+        .order_by()
+    )
+    names = set()
+    for name, *held in rows:
+        if name:
+            names.add(name)
+        if held:  # asked only of an active user who is not a superuser
+            granted |= {capability for capability, yes in zip(GRANTED_BY, held, strict=True) if yes}
+    if user.is_superuser:
+        # A superuser administers; it does not sign for departments it is not in.
+        names.add(Dept.ADMIN)
+    user._dept_cache = frozenset(names)
+    user._grant_cache = frozenset(granted)
+
+
 def departments_of(user) -> frozenset[str]:
     """The department codes of a user, cached on the user object for the request."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = getattr(user, "_dept_cache", None)
-    if cached is None:
-        names = set(user.groups.filter(name__in=Dept.values).values_list("name", flat=True))
-        if user.is_superuser:
-            # A superuser administers; it does not sign for departments it is not in.
-            names.add(Dept.ADMIN)
-        cached = frozenset(names)
-        user._dept_cache = cached
-    return cached
+    if getattr(user, "_dept_cache", None) is None or getattr(user, "_grant_cache", None) is None:
+        _load(user)
+    return user._dept_cache
+
+
+def _granted(user) -> frozenset[str]:
+    """The capabilities granted to a user by a permission of ``GRANTED_BY``, read with its departments."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    departments_of(user)
+    return user._grant_cache
 
 
 def in_dept(user, *depts: str) -> bool:
@@ -120,7 +176,7 @@ def can(user, capability: str) -> bool:
         allowed = MATRIX[capability]
     except KeyError:
         raise ValueError(f"unknown capability {capability!r}") from None
-    return bool(departments_of(user) & allowed)
+    return bool(departments_of(user) & allowed) or capability in _granted(user)
 
 
 def require(user, capability: str) -> None:

@@ -36,13 +36,13 @@ TREND_MONTHS = 12
 TOP_LATE_CUSTOMERS = 5
 LAST_ROUNDS = 6
 REVIEW_WINDOW_DAYS = 30
-GRANT = "dashboard.view_dashboard"
 
 
 def may_view(user) -> bool:
     """The departments of ``dashboard.view`` (marketing head, management representative, administrator), and
-    anyone an administrator granted the permission ``dashboard.view_dashboard`` (a department head)."""
-    return can(user, "dashboard.view") or (getattr(user, "is_authenticated", False) and user.has_perm(GRANT))
+    anyone an administrator granted the permission ``dashboard.view_dashboard`` (a department head): both are
+    ``can()``'s (accounts.roles.GRANTED_BY)."""
+    return can(user, "dashboard.view")
 
 
 def target() -> Decimal:
@@ -90,8 +90,8 @@ def late_by_customer(month: date, today: date, limit: int = TOP_LATE_CUSTOMERS) 
 
 
 def ontime_figures(today: date) -> OnTimeFigures:
-    # The same 24 months the on-time page reads: the last 12 of them are the trend.
-    rates = ontime.monthly_rates(today=today)[-TREND_MONTHS:]
+    # The last 12 of the months the on-time page reads (the same counts: each month is counted on its own).
+    rates = ontime.monthly_rates(months=TREND_MONTHS, today=today)
     last = rates[-2]
     return OnTimeFigures(
         months=rates,

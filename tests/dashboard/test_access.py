@@ -4,7 +4,12 @@ department head), directly or through a group. Everybody else gets 403, and no m
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+
+from accounts.navigation import nav_for
+from accounts.roles import can, departments_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clause("5.12.7")]
 
@@ -58,3 +63,54 @@ def test_the_grant_works_through_a_group(client, users):
     assert client.get(URL).status_code == 200
     group.permissions.clear()
     assert client.get(URL).status_code == 403
+
+
+def test_a_user_granted_the_permission_through_a_group_sees_it_and_the_menu_entry(client, users):
+    group = Group.objects.create(name="dashboard")  # not a department
+    group.permissions.add(_grant())
+    qa_head = users["qa"]
+    qa_head.groups.add(group)
+    client.force_login(qa_head)
+    assert client.get(URL).status_code == 200
+    assert f'href="{URL}"' in client.get(reverse("accounts:my_work")).content.decode()
+
+
+def _fresh(user):
+    return type(user).objects.get(pk=user.pk)  # nothing cached on it yet
+
+
+@pytest.mark.parametrize("granted", [False, True])
+def test_the_menu_reads_the_departments_and_the_grant_in_one_query(users, granted, django_assert_num_queries):
+    qa_head = users["qa"]
+    if granted:
+        group = Group.objects.create(name="dashboard")
+        group.permissions.add(_grant())
+        qa_head.groups.add(group)
+    qa_head = _fresh(qa_head)
+    with django_assert_num_queries(1):  # as before the grant existed: the departments' query only
+        entries = nav_for(qa_head, "/")
+        assert can(qa_head, "dashboard.view") is granted and departments_of(qa_head) == {"quality"}
+    assert any(entry.get("url") == URL for entry in entries) is granted
+
+
+def test_a_page_asks_no_permission_query_besides_the_departments(client_for):
+    client = client_for("qa")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("accounts:my_work")).status_code == 200
+    reading_permissions = [q["sql"] for q in queries if "auth_permission" in q["sql"]]
+    assert len(reading_permissions) == 1 and "auth_group" in reading_permissions[0]
+
+
+def test_an_inactive_user_loses_the_grant_and_a_superuser_keeps_the_page(users):
+    qa_head = users["qa"]
+    qa_head.user_permissions.add(_grant())
+    assert can(_fresh(qa_head), "dashboard.view")
+    qa_head.is_active = False
+    qa_head.save(update_fields=["is_active"])
+    assert not can(_fresh(qa_head), "dashboard.view")  # as has_perm(): an inactive user holds no permission
+
+    boss = type(qa_head).objects.create_superuser("boss", password="x" * 12)
+    assert can(_fresh(boss), "dashboard.view") and departments_of(_fresh(boss)) == {"administrator"}
+    boss.is_active = False
+    boss.save(update_fields=["is_active"])
+    assert can(_fresh(boss), "dashboard.view")  # a superuser administers, active or not, as before

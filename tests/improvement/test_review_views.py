@@ -189,9 +189,7 @@ def test_the_pack_page_reads_a_bounded_number_of_queries(client_for, users, worl
     assert review.figures["complaints"]["open_total"] == 122
     client = client_for("qa")
 
-    with django_assert_max_num_queries(
-        8
-    ):  # 6, and the menu's check of the dashboard grant (user and group permissions)
+    with django_assert_max_num_queries(6):  # the dashboard grant is read with the departments (accounts.roles)
         response = client.get(u("review", review.pk))
 
     assert response.status_code == 200
@@ -204,9 +202,7 @@ def test_the_list_reads_a_bounded_number_of_queries(client_for, users, django_as
         reviews.review_prepare(user=users["cs"], period_start=START, period_end=END)
     client = client_for("qa")
 
-    with django_assert_max_num_queries(
-        8
-    ):  # 6, and the menu's check of the dashboard grant (user and group permissions)
+    with django_assert_max_num_queries(6):  # the dashboard grant is read with the departments (accounts.roles)
         response = client.get(u("reviews"))
 
     assert response.status_code == 200 and len(response.context["page"]) == 30
