@@ -35,6 +35,7 @@ from customer_property.models import (
     PropertyItem,
 )
 from customers.models import CommunicationLog, Customer, Product
+from customers.services import communication_add
 
 MAX_DOCUMENTS = 10
 # The departments told of a damage or loss unless the reporter chooses others: the customer's people (Marketing,
@@ -284,10 +285,19 @@ def document_add(*, user, item: PropertyItem, upload, name: str = "") -> Propert
 
 
 def _incident(
-    *, user, item: PropertyItem, kind: str, found_on: date, description: str, told_by: str, departments, check=None
+    *,
+    user,
+    item: PropertyItem,
+    kind: str,
+    found_on: date,
+    description: str,
+    told_by: str,
+    departments,
+    capability: str,
+    check=None,
 ) -> PropertyIncident:
     """Record damage or loss, tell the customer (a communication-log entry) and the departments (a memo), once.
-    Inside the caller's transaction, with the item locked."""
+    Inside the caller's transaction, with the item locked; ``capability`` is the one the caller required."""
     from orders.memos import both
     from orders.models import Memo
     from orders.services import memo_issue
@@ -308,17 +318,16 @@ def _incident(
         headline = both(gettext_noop("Customer property lost: %(number)s %(what)s (%(customer)s)"), **params)
     else:
         headline = both(gettext_noop("Customer property damaged: %(number)s %(what)s (%(customer)s)"), **params)
-    # The customer's own log (§5.10.1): written by the person who told the customer, as part of the incident.
-    # customers.services.communication_add asks for commlog.add (Marketing, Customer Service); the people who
-    # find damage are Warehouse, Quality and Technical, whose custprop capability was checked by the caller.
-    entry = CommunicationLog(
-        customer=customer,
-        date=timezone.localdate(),
+    # The customer's own log (§5.10.1), written through its service by the person who told the customer, as part
+    # of the incident. By hand only Marketing and Customer Service add entries (commlog.add); the people who find
+    # damage are Warehouse, Quality and Technical, so the service checks the capability of this step instead.
+    entry = communication_add(
         user=user,
-        channel=told_by,
-        summary=f"{headline}\n{description}",
+        entry=CommunicationLog(
+            customer=customer, date=timezone.localdate(), channel=told_by, summary=f"{headline}\n{description}"
+        ),
+        capability=capability,
     )
-    entry.save()
     body = "\n".join(
         [
             headline,
@@ -403,6 +412,7 @@ def item_check(
                 description=notes,
                 told_by=told_by,
                 departments=departments,
+                capability="custprop.check",
                 check=check,
             )
         item.condition = condition
@@ -448,6 +458,7 @@ def incident_report(
             description=description,
             told_by=told_by,
             departments=departments,
+            capability="custprop.edit",
         )
         item.condition = kind
         _save(item, user, ["condition"])

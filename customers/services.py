@@ -112,8 +112,16 @@ def envreq_save(*, user, requirement: EnvironmentalRequirement) -> Environmental
 # --- Communication log --------------------------------------------------------------------------
 
 
-def communication_add(*, user, entry: CommunicationLog) -> CommunicationLog:
-    require(user, "commlog.add")
+def communication_add(*, user, entry: CommunicationLog, capability: str = "commlog.add") -> CommunicationLog:
+    """Record an entry of the customer's communication log (§5.10.1), written by ``user``.
+
+    By hand, Marketing and Customer Service add entries (``commlog.add``). Another app that tells the customer as
+    part of its own change (a customer-property damage, §5.10.3) records the entry here too and passes the
+    capability that change requires (e.g. ``custprop.check``): the person who told the customer is the entry's
+    author even when they may not add entries by hand. Call it inside the caller's transaction so that the entry
+    is refused together with the change.
+    """
+    require(user, capability)
     entry.user = user
     entry.save()
     return entry

@@ -174,6 +174,8 @@ def test_a_damage_report_outside_a_check_goes_to_the_chosen_departments(register
         departments=["technical", "quality"],
     )
     assert incident.check_record is None and incident.memo.departments == ["quality", "technical"]
+    # Technical may neither add log entries by hand nor check items: the entry is written under custprop.edit.
+    assert incident.communication.user == users["tech"] and incident.communication.channel == "phone"
     item.refresh_from_db()
     assert item.condition == "damaged"
     lost = services.incident_report(
