@@ -5,18 +5,27 @@ Records reads every app and nothing imports records, so the kinds are defined he
 a kind of an app that is not installed (or whose model is not there yet) is simply left out (``available()``).
 Each document is the stored file where the app keeps one (signed scans, sent sheets, the acknowledgement PDF as
 e-mailed), else made by the app's own render function from the record as the app prints it today.
+
+A kind is a table row: its index entry is read from the record by attribute paths (``"note.customer"``) or, where
+the form needs more, a function of the record; its documents come from ``stored_file``/``rendered`` where the form
+has the common shape, else from a function written out below.
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.apps import apps
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 Make = Callable[[], bytes]
+Documents = Callable[[Model], list["Document"]]
+# Where an index value comes from: an attribute path of the record ("note.number"), or a function of the record.
+Part = str | Callable[[Any], Any]
 
 
 class NoDocument(Exception):
@@ -41,6 +50,21 @@ class Entry:
     when: datetime | None
 
 
+def _at(obj, path: str):
+    """The value at a dotted attribute path; None for no path, or where the path meets an empty relation."""
+    if not path:
+        return None
+    for name in path.split("."):
+        if obj is None:
+            return None
+        obj = getattr(obj, name)
+    return obj
+
+
+def _value(obj, part: Part):
+    return part(obj) if callable(part) else _at(obj, part)
+
+
 @dataclass(frozen=True)
 class RecordKind:
     key: str
@@ -50,9 +74,15 @@ class RecordKind:
     model: str  # "app_label.ModelName"
     date_field: str
     page: str  # the url name of the app page where these records are
-    default_years: int
-    entry: Callable[[Model], Entry]
-    documents: Callable[[Model], list[Document]] = lambda obj: []
+    # The index entry: number, summary and when are parts (a path or a function); customer is the path to the
+    # record's customer and who the path to the user (or a function giving the name); "" where the form has none.
+    number: Part
+    summary: Part
+    when: Part
+    customer: str = ""
+    who: Part = ""
+    default_years: int = 3  # kept this long unless an administrator sets another period
+    documents: Documents = lambda obj: []
     filters: dict = field(default_factory=dict)
     related: tuple[str, ...] = ()
     note: str = ""  # what the archive holds for it, when not a document per record
@@ -88,6 +118,17 @@ class RecordKind:
             .order_by(self.date_field, "pk")
         )
 
+    def entry(self, obj: Model) -> Entry:
+        """The record's line in the index; its day is the (local) day the period is chosen by."""
+        return Entry(
+            _value(obj, self.number),
+            day_of(getattr(obj, self.date_field)),
+            customer_label(_at(obj, self.customer)),
+            _value(obj, self.summary),
+            self.who(obj) if callable(self.who) else person(_at(obj, self.who)),
+            _value(obj, self.when),
+        )
+
 
 # --- Helpers -----------------------------------------------------------------------------------------------------
 
@@ -110,6 +151,14 @@ def day_of(value) -> date | None:
     return value
 
 
+def status(obj) -> str:
+    return str(obj.get_status_display())
+
+
+def period(obj) -> str:
+    return f"{obj.period_start}–{obj.period_end}"
+
+
 def stored(file_field, name: str | None = None) -> Document:
     """The file the app stored, exactly as stored (the signed scan, the sheet as sent, the PDF as e-mailed)."""
 
@@ -130,13 +179,23 @@ def kept_or(file_field, name: str, render: Make) -> Document:
     return Document(name + ".pdf", render)
 
 
-# --- The kinds ---------------------------------------------------------------------------------------------------
+def stored_file(attribute: str, name: Callable[[Any], str]) -> Documents:
+    """The record's one stored file (its ``attribute``), named ``name(record)`` plus the file's own extension."""
+    return lambda obj: [stored(getattr(obj, attribute), name(obj))]
 
 
-def _evaluation_docs(e) -> list[Document]:
-    from customers.documents import evaluation_pdf
+def rendered(render: str, name: Callable[[Any], str]) -> Documents:
+    """One document ``name(record)`` (with its extension) made by the app's function ``render(record)``, given by
+    its dotted path: it is imported when the documents are asked for, as the app may not be installed."""
 
-    return [Document(f"{e.customer.code}-v{e.version}.pdf", lambda: evaluation_pdf(e))]
+    def documents(obj) -> list[Document]:
+        function = import_string(render)
+        return [Document(name(obj), lambda: function(obj))]
+
+    return documents
+
+
+# --- The documents of the forms that differ ----------------------------------------------------------------------
 
 
 def _acknowledgement_docs(a) -> list[Document]:
@@ -183,33 +242,11 @@ def _response_docs(response) -> list[Document]:
     return documents
 
 
-def _statistics_docs(survey_round) -> list[Document]:
-    from satisfaction.records import build_statistics_xlsx
-
-    return [Document(f"statistics-{survey_round.pk}.xlsx", lambda: build_statistics_xlsx(survey_round))]
-
-
-def _summary_docs(survey_round) -> list[Document]:
-    from satisfaction.records import build_summary_xlsx
-
-    return [Document(f"summary-{survey_round.pk}.xlsx", lambda: build_summary_xlsx(survey_round))]
-
-
-def _report_docs(report) -> list[Document]:
-    from improvement.report import report_pdf
-
-    return [Document(f"report-{report.round_id}-v{report.version}.pdf", lambda: report_pdf(report))]
-
-
 def _review_docs(review) -> list[Document]:
     from improvement.review import build_xlsx, review_pdf
 
     name = f"review-{review.period_start:%Y%m%d}-{review.period_end:%Y%m%d}-{review.pk}"
     return [Document(name + ".pdf", lambda: review_pdf(review)), Document(name + ".xlsx", lambda: build_xlsx(review))]
-
-
-def _sheet_docs(run) -> list[Document]:
-    return [stored(run.workbook, f"sheet-{run.day:%Y%m%d}-{run.pk}")]
 
 
 def _sample_note_docs(note) -> list[Document]:
@@ -224,6 +261,49 @@ def _files(objects: Iterable, attribute: str, prefix: str) -> list[Document]:
     return [stored(getattr(o, attribute), f"{prefix}-{n}") for n, o in enumerate(objects, 1)]
 
 
+# --- The kinds ---------------------------------------------------------------------------------------------------
+
+
+def signed_copy_kind(*, key: str, name_zh: str, name: str, model: str, page: str) -> RecordKind:
+    """A note as the customer signed it back (§5.8.1): the scan, filed under the note's number."""
+    return RecordKind(
+        key=key,
+        name_zh=name_zh,
+        name=name,
+        clause="5.8.1",
+        model=model,
+        date_field="signed_on",
+        page=page,
+        related=("note__customer", "recorded_by"),
+        number="note.number",
+        customer="note.customer",
+        summary="signed_by_name",
+        who="recorded_by",
+        when="recorded_at",
+        documents=stored_file("scan", lambda s: f"{s.note.number}-signed"),
+    )
+
+
+def survey_table_kind(*, key: str, name_zh: str, name: str, clause: str, documents: Documents) -> RecordKind:
+    """A table made from a closed survey round (§7.5, §7.6), one record per round."""
+    return RecordKind(
+        key=key,
+        name_zh=name_zh,
+        name=name,
+        clause=clause,
+        model="satisfaction.SurveyRound",
+        date_field="period_end",
+        page="satisfaction:rounds",
+        filters={"status": "closed"},
+        related=("closed_by",),
+        number="name",
+        summary=period,
+        who="closed_by",
+        when="closed_at",
+        documents=documents,
+    )
+
+
 KINDS: tuple[RecordKind, ...] = (
     RecordKind(
         key="evaluation",
@@ -236,15 +316,12 @@ KINDS: tuple[RecordKind, ...] = (
         default_years=5,
         filters={"status__in": ["approved", "superseded"]},
         related=("customer", "decided_by", "filed_by"),
-        entry=lambda e: Entry(
-            f"{e.customer.code} v{e.version}",
-            day_of(e.decided_at),
-            customer_label(e.customer),
-            str(e.get_status_display()),
-            person(e.decided_by),
-            e.decided_at,
-        ),
-        documents=_evaluation_docs,
+        number=lambda e: f"{e.customer.code} v{e.version}",
+        customer="customer",
+        summary=status,
+        who="decided_by",
+        when="decided_at",
+        documents=rendered("customers.documents.evaluation_pdf", lambda e: f"{e.customer.code}-v{e.version}.pdf"),
     ),
     RecordKind(
         key="quotation",
@@ -254,16 +331,12 @@ KINDS: tuple[RecordKind, ...] = (
         model="customers.Quotation",
         date_field="valid_from",
         page="customers:list",
-        default_years=3,
         related=("customer", "product", "created_by"),
-        entry=lambda q: Entry(
-            q.reference or f"Q{q.pk}",
-            q.valid_from,
-            customer_label(q.customer),
-            f"{q.product.code} {q.unit_price} {q.currency} {q.valid_from}–{q.valid_to or ''}",
-            person(q.created_by),
-            q.created_at,
-        ),
+        number=lambda q: q.reference or f"Q{q.pk}",
+        customer="customer",
+        summary=lambda q: f"{q.product.code} {q.unit_price} {q.currency} {q.valid_from}–{q.valid_to or ''}",
+        who="created_by",
+        when="created_at",
         note=_("The index sheet holds each quotation (the app keeps no issued document for it)."),
     ),
     RecordKind(
@@ -274,17 +347,13 @@ KINDS: tuple[RecordKind, ...] = (
         model="orders.Acknowledgement",
         date_field="sent_at",
         page="orders:list",
-        default_years=3,
         filters={"status": "sent"},
         related=("order__customer", "requested_by"),
-        entry=lambda a: Entry(
-            f"{a.order.number} r{a.revision}",
-            day_of(a.sent_at),
-            customer_label(a.order.customer),
-            a.recipient,
-            person(a.requested_by),
-            a.sent_at,
-        ),
+        number=lambda a: f"{a.order.number} r{a.revision}",
+        customer="order.customer",
+        summary="recipient",
+        who="requested_by",
+        when="sent_at",
         documents=_acknowledgement_docs,
     ),
     RecordKind(
@@ -295,16 +364,12 @@ KINDS: tuple[RecordKind, ...] = (
         model="orders.Memo",
         date_field="issued_at",
         page="orders:memos",
-        default_years=3,
         related=("order__customer", "issued_by"),
-        entry=lambda m: Entry(
-            m.number,
-            day_of(m.issued_at),
-            customer_label(m.order.customer) if m.order_id else "",
-            m.subject,
-            person(m.issued_by),
-            m.issued_at,
-        ),
+        number="number",
+        customer="order.customer",  # a memo of no order has no customer
+        summary="subject",
+        who="issued_by",
+        when="issued_at",
         documents=lambda m: [_memo_document(m)],
     ),
     RecordKind(
@@ -317,15 +382,10 @@ KINDS: tuple[RecordKind, ...] = (
         page="delivery:sheet",
         default_years=1,
         filters={"status": "sent"},
-        entry=lambda r: Entry(
-            f"{r.day:%Y-%m-%d}" + (" +" if r.forced else ""),
-            r.day,
-            "",
-            ", ".join(r.recipients),
-            "",
-            r.sent_at,
-        ),
-        documents=_sheet_docs,
+        number=lambda r: f"{r.day:%Y-%m-%d}" + (" +" if r.forced else ""),
+        summary=lambda r: ", ".join(r.recipients),
+        when="sent_at",
+        documents=stored_file("workbook", lambda r: f"sheet-{r.day:%Y%m%d}-{r.pk}"),
     ),
     RecordKind(
         key="delivery_note",
@@ -335,16 +395,12 @@ KINDS: tuple[RecordKind, ...] = (
         model="delivery.DeliveryNote",
         date_field="delivery_date",
         page="delivery:notes",
-        default_years=3,
         related=("customer", "issued_by"),
-        entry=lambda n: Entry(
-            n.number,
-            n.delivery_date,
-            customer_label(n.customer),
-            str(n.get_status_display()),
-            person(n.issued_by),
-            n.issued_at,
-        ),
+        number="number",
+        customer="customer",
+        summary=status,
+        who="issued_by",
+        when="issued_at",
         documents=_note_docs,
     ),
     RecordKind(
@@ -355,37 +411,20 @@ KINDS: tuple[RecordKind, ...] = (
         model="delivery.DispatchRequest",
         date_field="use_date",
         page="delivery:notes",
-        default_years=3,
         related=("note__customer", "requested_by"),
-        entry=lambda d: Entry(
-            d.number,
-            d.use_date,
-            customer_label(d.note.customer),
-            d.note.number,
-            person(d.requested_by),
-            d.requested_at,
-        ),
+        number="number",
+        customer="note.customer",
+        summary="note.number",
+        who="requested_by",
+        when="requested_at",
         documents=_dispatch_docs,
     ),
-    RecordKind(
+    signed_copy_kind(
         key="sign_back",
         name_zh="送货单回签",
         name=_("Signed-back delivery note"),
-        clause="5.8.1",
         model="delivery.SignBack",
-        date_field="signed_on",
         page="delivery:notes",
-        default_years=3,
-        related=("note__customer", "recorded_by"),
-        entry=lambda s: Entry(
-            s.note.number,
-            s.signed_on,
-            customer_label(s.note.customer),
-            s.signed_by_name,
-            person(s.recorded_by),
-            s.recorded_at,
-        ),
-        documents=lambda s: [stored(s.scan, f"{s.note.number}-signed")],
     ),
     RecordKind(
         key="return",
@@ -395,16 +434,12 @@ KINDS: tuple[RecordKind, ...] = (
         model="delivery.Return",
         date_field="recorded_at",
         page="delivery:returns",
-        default_years=3,
         related=("note_line__note__customer", "recorded_by"),
-        entry=lambda r: Entry(
-            f"{r.note_line.note.number} R{r.pk}",
-            day_of(r.recorded_at),
-            customer_label(r.note_line.note.customer),
-            f"{r.quantity} {r.get_status_display()}: {r.reason}",
-            person(r.recorded_by),
-            r.recorded_at,
-        ),
+        number=lambda r: f"{r.note_line.note.number} R{r.pk}",
+        customer="note_line.note.customer",
+        summary=lambda r: f"{r.quantity} {r.get_status_display()}: {r.reason}",
+        who="recorded_by",
+        when="recorded_at",
         documents=lambda r: [_memo_document(m) for m in r.memos.order_by("issued_at", "pk")],
         note=_("Quality's internal memos of each return."),
     ),
@@ -416,49 +451,27 @@ KINDS: tuple[RecordKind, ...] = (
         model="satisfaction.Response",
         date_field="submitted_at",
         page="satisfaction:rounds",
-        default_years=3,
         related=("line__customer", "round", "entered_by", "invitation__contact"),
-        entry=lambda r: Entry(
-            f"{r.round.name} #{r.pk}",
-            day_of(r.submitted_at),
-            customer_label(r.line.customer),
-            f"{r.score if r.score is not None else ''} {r.get_channel_display()}",
-            person(r.entered_by) or r.invitation.contact.name,
-            r.submitted_at,
-        ),
+        number=lambda r: f"{r.round.name} #{r.pk}",
+        customer="line.customer",
+        summary=lambda r: f"{r.score if r.score is not None else ''} {r.get_channel_display()}",
+        who=lambda r: person(r.entered_by) or r.invitation.contact.name,
+        when="submitted_at",
         documents=_response_docs,
     ),
-    RecordKind(
+    survey_table_kind(
         key="statistics",
         name_zh="《客户满意度调查统计表》",
         name=_("Survey statistics table"),
         clause="7.5",
-        model="satisfaction.SurveyRound",
-        date_field="period_end",
-        page="satisfaction:rounds",
-        default_years=3,
-        filters={"status": "closed"},
-        related=("closed_by",),
-        entry=lambda r: Entry(
-            r.name, r.period_end, "", f"{r.period_start}–{r.period_end}", person(r.closed_by), r.closed_at
-        ),
-        documents=_statistics_docs,
+        documents=rendered("satisfaction.records.build_statistics_xlsx", lambda r: f"statistics-{r.pk}.xlsx"),
     ),
-    RecordKind(
+    survey_table_kind(
         key="summary",
         name_zh="《顾客满意度调查汇总表》",
         name=_("Survey summary table"),
         clause="7.6",
-        model="satisfaction.SurveyRound",
-        date_field="period_end",
-        page="satisfaction:rounds",
-        default_years=3,
-        filters={"status": "closed"},
-        related=("closed_by",),
-        entry=lambda r: Entry(
-            r.name, r.period_end, "", f"{r.period_start}–{r.period_end}", person(r.closed_by), r.closed_at
-        ),
-        documents=_summary_docs,
+        documents=rendered("satisfaction.records.build_summary_xlsx", lambda r: f"summary-{r.pk}.xlsx"),
     ),
     RecordKind(
         key="analysis_report",
@@ -468,18 +481,13 @@ KINDS: tuple[RecordKind, ...] = (
         model="improvement.AnalysisReport",
         date_field="decided_at",
         page="improvement:home",
-        default_years=3,
         filters={"status__in": ["confirmed", "superseded"]},
         related=("round", "decided_by"),
-        entry=lambda r: Entry(
-            f"{r.round.name} v{r.version}",
-            day_of(r.decided_at),
-            "",
-            str(r.get_status_display()),
-            person(r.decided_by),
-            r.decided_at,
-        ),
-        documents=_report_docs,
+        number=lambda r: f"{r.round.name} v{r.version}",
+        summary=status,
+        who="decided_by",
+        when="decided_at",
+        documents=rendered("improvement.report.report_pdf", lambda r: f"report-{r.round_id}-v{r.version}.pdf"),
     ),
     RecordKind(
         key="meeting",
@@ -489,11 +497,11 @@ KINDS: tuple[RecordKind, ...] = (
         model="improvement.Meeting",
         date_field="held_on",
         page="improvement:meetings",
-        default_years=3,
         related=("memo", "recorded_by"),
-        entry=lambda m: Entry(
-            m.memo.number if m.memo_id else f"M{m.pk}", m.held_on, "", m.title, person(m.recorded_by), m.recorded_at
-        ),
+        number=lambda m: m.memo.number if m.memo_id else f"M{m.pk}",
+        summary="title",
+        who="recorded_by",
+        when="recorded_at",
         documents=lambda m: [_memo_document(m.memo)] if m.memo_id else [],
         note=_("The minutes as the internal memo sent to the departments."),
     ),
@@ -505,16 +513,14 @@ KINDS: tuple[RecordKind, ...] = (
         model="improvement.Action",
         date_field="created_at",
         page="improvement:actions",
-        default_years=3,
         related=("customer", "owner", "created_by"),
-        entry=lambda a: Entry(
-            a.number,
-            day_of(a.created_at),
-            customer_label(a.customer),
-            f"{a.title} ({a.get_status_display()}, {a.owner_department}, {person(a.owner)}, {a.due_date})",
-            person(a.created_by),
-            a.created_at,
+        number="number",
+        customer="customer",
+        summary=lambda a: (
+            f"{a.title} ({a.get_status_display()}, {a.owner_department}, {person(a.owner)}, {a.due_date})"
         ),
+        who="created_by",
+        when="created_at",
         note=_("The index sheet holds each action with its status (the app keeps no issued document for it)."),
     ),
     RecordKind(
@@ -525,16 +531,12 @@ KINDS: tuple[RecordKind, ...] = (
         model="complaints.Complaint",
         date_field="received_on",
         page="complaints:list",
-        default_years=3,
         related=("customer", "recorded_by"),
-        entry=lambda c: Entry(
-            c.number,
-            c.received_on,
-            customer_label(c.customer),
-            f"{c.get_category_display()} ({c.get_status_display()}): {c.description[:200]}",
-            person(c.recorded_by),
-            c.recorded_at,
-        ),
+        number="number",
+        customer="customer",
+        summary=lambda c: f"{c.get_category_display()} ({c.get_status_display()}): {c.description[:200]}",
+        who="recorded_by",
+        when="recorded_at",
         documents=lambda c: _files(c.attachments.order_by("uploaded_at", "pk"), "file", c.number),
         note=_("Each complaint's attached files."),
     ),
@@ -546,11 +548,11 @@ KINDS: tuple[RecordKind, ...] = (
         model="improvement.ManagementReview",
         date_field="period_end",
         page="improvement:reviews",
-        default_years=3,
         related=("prepared_by",),
-        entry=lambda r: Entry(
-            r.title, r.period_end, "", f"{r.period_start}–{r.period_end}", person(r.prepared_by), r.prepared_at
-        ),
+        number="title",
+        summary=period,
+        who="prepared_by",
+        when="prepared_at",
         documents=_review_docs,
     ),
     # Samples and customer property (§5.2.4.3, §5.8.1, §5.10.3): present once those apps have their models.
@@ -562,37 +564,20 @@ KINDS: tuple[RecordKind, ...] = (
         model="samples.SampleNote",
         date_field="delivery_date",
         page="samples:list",
-        default_years=3,
         related=("customer", "issued_by"),
-        entry=lambda n: Entry(
-            n.number,
-            n.delivery_date,
-            customer_label(n.customer),
-            f"{n.product_code} {n.quantity} {n.unit}",
-            person(n.issued_by),
-            n.issued_at,
-        ),
+        number="number",
+        customer="customer",
+        summary=lambda n: f"{n.product_code} {n.quantity} {n.unit}",
+        who="issued_by",
+        when="issued_at",
         documents=_sample_note_docs,
     ),
-    RecordKind(
+    signed_copy_kind(
         key="sample_receipt",
         name_zh="送样单回签",
         name=_("Signed sample receipt"),
-        clause="5.8.1",
         model="samples.SampleReceipt",
-        date_field="signed_on",
         page="samples:list",
-        default_years=3,
-        related=("note__customer", "recorded_by"),
-        entry=lambda s: Entry(
-            s.note.number,
-            s.signed_on,
-            customer_label(s.note.customer),
-            s.signed_by_name,
-            person(s.recorded_by),
-            s.recorded_at,
-        ),
-        documents=lambda s: [stored(s.scan, f"{s.note.number}-signed")],
     ),
     RecordKind(
         key="sample_verdict",
@@ -602,17 +587,13 @@ KINDS: tuple[RecordKind, ...] = (
         model="samples.SampleVerdict",
         date_field="document_date",
         page="samples:list",
-        default_years=3,
         related=("request", "recorded_by"),
-        entry=lambda v: Entry(
-            f"V{v.pk}",
-            v.document_date,
-            customer_label(getattr(v.request, "customer", None)),
-            str(v.get_outcome_display()),
-            person(v.recorded_by),
-            v.recorded_at,
-        ),
-        documents=lambda v: [stored(v.document, f"verdict-{v.pk}")],
+        number=lambda v: f"V{v.pk}",
+        customer="request.customer",
+        summary=lambda v: str(v.get_outcome_display()),
+        who="recorded_by",
+        when="recorded_at",
+        documents=stored_file("document", lambda v: f"verdict-{v.pk}"),
     ),
     RecordKind(
         key="property_check",
@@ -622,16 +603,12 @@ KINDS: tuple[RecordKind, ...] = (
         model="customer_property.PropertyCheck",
         date_field="checked_on",
         page="customer_property:list",
-        default_years=3,
         related=("item", "checked_by"),
-        entry=lambda c: Entry(
-            c.item.number,
-            c.checked_on,
-            customer_label(getattr(c.item, "customer", None)),
-            f"{c.get_condition_found_display()} {c.notes}".strip(),
-            person(c.checked_by),
-            c.recorded_at,
-        ),
+        number="item.number",
+        customer="item.customer",
+        summary=lambda c: f"{c.get_condition_found_display()} {c.notes}".strip(),
+        who="checked_by",
+        when="recorded_at",
         note=_("The index sheet holds each check."),
     ),
 )

@@ -12,7 +12,8 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from complaints.models import Complaint, ComplaintAttachment
-from customers.models import Customer, CustomerEvaluation, Product, Quotation
+from customers.models import Customer, CustomerEvaluation, DeliveryAddress, Product, Quotation
+from delivery.models import DeliveryNote, SignBack
 from orders import services as order_services
 from orders.models import Memo
 
@@ -80,6 +81,20 @@ def complaints(users, customer):
         attachment = ComplaintAttachment(complaint=complaint, name="photo.pdf", uploaded_by=users["cs"])
         attachment.file.save("photo.pdf", ContentFile(PDF + complaint.number.encode()), save=True)
         made.append(complaint)
+    return made
+
+
+@pytest.fixture
+def sign_backs(users, customer):
+    address = DeliveryAddress.objects.create(customer=customer, label="仓库", address="东莞", is_default=True)
+    made = []
+    for n, day in enumerate((*INSIDE, OUTSIDE), 1):
+        note = DeliveryNote.objects.create(
+            number=f"DN-{n:04d}", customer=customer, address=address, delivery_date=day, issued_by=users["cs"]
+        )
+        sign_back = SignBack(note=note, signed_by_name="张伟", signed_on=day, recorded_by=users["cs"])
+        sign_back.scan.save("scan.PDF", ContentFile(PDF + note.number.encode()), save=True)
+        made.append(sign_back)
     return made
 
 

@@ -67,6 +67,25 @@ def test_complaints_carry_their_stored_files_byte_for_byte(complaints):
     assert rows[0][3] == "C-0001 东莞宏达电子"
 
 
+def test_signed_back_notes_are_their_scans_filed_under_the_note_number(sign_backs):
+    result, data = archive_of("sign_back")
+    archive, _header, rows = open_archive(data)
+    assert archive.namelist() == ["sign_back/DN-0001-signed.pdf", "sign_back/DN-0002-signed.pdf", "index.xlsx"]
+    with sign_backs[0].scan.open("rb") as handle:
+        assert archive.read("sign_back/DN-0001-signed.pdf") == handle.read()
+    assert [(r[1], r[2].date(), r[3], r[4], r[6]) for r in rows] == [
+        ("DN-0001", date(2025, 3, 1), "C-0001 东莞宏达电子", "张伟", "cs"),
+        ("DN-0002", date(2025, 3, 31), "C-0001 东莞宏达电子", "张伟", "cs"),
+    ]
+    assert result.problems == []
+
+
+def test_a_memo_of_no_order_is_indexed_without_a_customer(memos):
+    assert memos[0].order_id is None
+    entry = get_kind("memo").entry(memos[0])
+    assert (entry.number, entry.customer, entry.who) == (memos[0].number, "", "cs")
+
+
 def test_a_document_that_cannot_be_made_is_listed_with_its_reason_and_the_others_are_kept(complaints):
     lost = complaints[1].attachments.get().file
     default_storage.delete(lost.name)
