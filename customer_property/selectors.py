@@ -46,16 +46,6 @@ DEFAULT_CHECK_DAYS = {
     Kind.PACKAGING: 60,
     Kind.DOCUMENT: 0,
 }
-# The list's sortable columns: the parameter's value → the ordering (the opposite with a leading "-").
-SORTS = {
-    "number": ("number",),
-    "customer": ("customer__code", "number"),
-    "kind": ("kind", "number"),
-    "condition": ("condition", "number"),
-    "received": ("received_on", "number"),
-    "checked": ("last_checked_on", "number"),
-    "location": ("location", "number"),
-}
 STATES = ("kept", "returned", "all")
 
 
@@ -119,9 +109,10 @@ def item_list(
     condition: str = "",
     state: str = "kept",
     due: bool = False,
-    sort: str = "",
 ) -> QuerySet[PropertyItem]:
-    items = with_due(PropertyItem.objects.select_related("customer").prefetch_related("products"))
+    """The register narrowed by the list's filters, newest receipt first (the list's sorting and date range are
+    ``customer_property.views.ITEMS``)."""
+    items = with_due(PropertyItem.objects.select_related("customer", "received_by").prefetch_related("products"))
     if customer:
         items = items.filter(customer__code=customer)
     if kind:
@@ -134,12 +125,6 @@ def item_list(
         items = items.filter(returned_on__isnull=False)
     if due:
         items = items.filter(check_due=True)
-    key = sort.lstrip("-")
-    if key in SORTS:
-        fields = SORTS[key]
-        if sort.startswith("-"):
-            fields = tuple(f"-{f}" for f in fields)
-        return items.order_by(*fields, "pk")
     return items.order_by("-received_on", "-pk")
 
 

@@ -8,26 +8,24 @@ the bound form, the reason beside its field, status 422.
 """
 
 from collections.abc import Callable
-from io import BytesIO
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import require
+from common.listing import DATE, NUMBER, Column, Listing
 from common.uploads import SCAN_SIGNATURES
 from common.views import form_action
-from common.xlsx import XLSX_CONTENT_TYPE, text_cell
 from customer_property import selectors, services
 from customer_property.forms import CheckForm, DocumentForm, IncidentForm, ItemForm, ProductsForm, ReturnForm
 from customer_property.models import Condition, Kind, PropertyDocument, PropertyItem
 
 PAGE_SIZE = 50
-EXPORT_LIMIT = 20000
 
 
 def _item(number: str) -> PropertyItem:
@@ -41,33 +39,65 @@ def _item(number: str) -> PropertyItem:
 
 
 def _filters(get) -> dict:
-    clean = {k: get.get(k, "").replace("\x00", "").strip() for k in ("customer", "kind", "condition", "state", "sort")}
+    clean = {k: get.get(k, "").replace("\x00", "").strip() for k in ("customer", "kind", "condition", "state")}
     return {
         "customer": clean["customer"],
         "kind": clean["kind"] if clean["kind"] in Kind.values else "",
         "condition": clean["condition"] if clean["condition"] in Condition.values else "",
         "state": clean["state"] if clean["state"] in selectors.STATES else "kept",
         "due": get.get("due") == "1",
-        "sort": clean["sort"] if clean["sort"].lstrip("-") in selectors.SORTS else "",
     }
+
+
+def _by_number(*fields: str) -> tuple[str, ...]:
+    return (*fields, "number")  # equal values keep the register's order
+
+
+ITEMS = Listing(
+    name="customer-property",
+    sheet_title=gettext_lazy("Customer property"),
+    columns=[
+        Column("number", gettext_lazy("No."), "number", sort="number"),
+        Column(
+            "customer",
+            gettext_lazy("Customer"),
+            lambda i: f"{i.customer.code} {i.customer.display_name}",
+            sort=_by_number("customer__code"),
+        ),
+        Column("kind", gettext_lazy("Kind"), "get_kind_display", sort=_by_number("kind")),
+        Column("name", gettext_lazy("name"), "name"),
+        Column("customer_ref", gettext_lazy("the customer's no."), "customer_ref"),
+        Column("mould_no", gettext_lazy("mould / fixture no."), "mould_no"),
+        Column("cavities", gettext_lazy("cavities"), "cavities", NUMBER),
+        Column("quantity", gettext_lazy("Quantity"), "quantity", NUMBER),
+        Column("unit", gettext_lazy("unit"), "unit"),
+        Column("location", gettext_lazy("Kept at"), "location", sort=_by_number("location")),
+        Column("condition", gettext_lazy("Condition"), "get_condition_display", sort=_by_number("condition")),
+        Column("received", gettext_lazy("Received on"), "received_on", DATE, sort=_by_number("received_on")),
+        Column("received_by", pgettext_lazy("customer property", "received by"), lambda i: str(i.received_by)),
+        Column("checked", gettext_lazy("Last checked"), "last_checked_on", DATE, sort=_by_number("last_checked_on")),
+        Column("due", gettext_lazy("Next check"), selectors.due_on, DATE),
+        Column("returned_on", gettext_lazy("returned on"), "returned_on", DATE),
+        Column("returned_to", gettext_lazy("returned to"), "returned_to"),
+        Column("products", gettext_lazy("used for products"), lambda i: ", ".join(p.code for p in i.products.all())),
+    ],
+    default_sort="-received",
+    date_field="received_on",
+    date_label=gettext_lazy("Received on"),
+)
 
 
 @login_required
 def item_list(request):
     require(request.user, "custprop.view")
     filters = _filters(request.GET)
-    items = selectors.item_list(**filters)
-    if request.GET.get("export") == "xlsx":
-        return _export(items)
+    listed = ITEMS.bind(request)
+    items = listed.apply(selectors.item_list(**filters))
+    if listed.export:
+        return listed.xlsx_response(items)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     for item in page:
         item.due = selectors.due_on(item)
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = query.copy()
-    sort_query.pop("sort", None)
-    export_query = query.copy()
-    export_query["export"] = "xlsx"
     return render(
         request,
         "customer_property/item_list.html",
@@ -77,71 +107,12 @@ def item_list(request):
             "kinds": Kind.choices,
             "conditions": Condition.choices,
             "states": [("kept", _("Kept")), ("returned", _("Returned")), ("all", _("All"))],
-            "query": query.urlencode(),
-            "sort_query": sort_query.urlencode(),
-            "export_query": export_query.urlencode(),
+            "query": listed.page_query,
+            "listed": listed,
             "flagged": list(selectors.flagged_without_mould()[:50]),
             "can_edit": services.may_edit(request.user),
         },
     )
-
-
-HEADERS = [
-    "登记号 Register no.",
-    "客户 Customer",
-    "类别 Kind",
-    "名称 Name",
-    "客户编号 Customer's no.",
-    "模具/治具编号 Mould / fixture no.",
-    "穴数 Cavities",
-    "数量 Quantity",
-    "单位 Unit",
-    "存放位置 Kept at",
-    "状况 Condition",
-    "接收日期 Received on",
-    "接收人 Received by",
-    "上次点检 Last checked",
-    "下次点检 Next check due",
-    "归还日期 Returned on",
-    "归还给 Returned to",
-    "用于产品 Used for products",
-]
-
-
-def _export(items) -> HttpResponse:
-    """Exactly the filtered rows, in the list's order. People's text goes through text_cell (no formulas)."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("客供品 Customer property")
-    sheet.append(HEADERS)
-    for item in items.select_related("received_by")[:EXPORT_LIMIT]:
-        row = [
-            item.number,
-            f"{item.customer.code} {item.customer.display_name}",
-            str(item.get_kind_display()),
-            item.name,
-            item.customer_ref,
-            item.mould_no,
-            item.cavities,
-            item.quantity,
-            item.unit,
-            item.location,
-            str(item.get_condition_display()),
-            item.received_on,
-            str(item.received_by),
-            item.last_checked_on,
-            selectors.due_on(item),
-            item.returned_on,
-            item.returned_to,
-            ", ".join(p.code for p in item.products.all()),
-        ]
-        sheet.append([text_cell(sheet, v) for v in row])
-    out = BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="customer-property-{timezone.localdate()}.xlsx"'
-    return response
 
 
 # --- A new item ---------------------------------------------------------------------------------------------------

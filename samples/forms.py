@@ -125,18 +125,6 @@ class SampleFilter(django_filters.FilterSet):
     department = django_filters.ChoiceFilter(
         label=_("department"), choices=[(d.value, d.label) for d in REQUESTING_DEPARTMENTS]
     )
-    o = django_filters.OrderingFilter(
-        fields=(
-            ("pk", "reference"),
-            ("customer__code", "customer"),
-            ("product__code", "product"),
-            ("quantity", "quantity"),
-            ("requested_date", "requested_date"),
-            ("department", "department"),
-            ("status", "status"),
-            ("requested_at", "requested_at"),
-        ),
-    )
 
     class Meta:
         model = SampleRequest

@@ -2,8 +2,6 @@
 forms of each step, and the sample note's PDF. Each action checks the capability first; a form with an error
 is shown again as it was sent, the error beside its field, status 422 (common.views.form_action)."""
 
-from io import BytesIO
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,10 +10,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import can, require
 from common.errors import DomainError
+from common.listing import DATE, NUMBER, Column, Listing
 from common.views import form_action
 from orders.forms import chosen_again_note
 from samples import printing, selectors, services
@@ -44,99 +44,87 @@ def _with_files_note(page):
 # --- The list ----------------------------------------------------------------------------------------------------
 
 
-def _filtered(request):
-    return SampleFilter(request.GET, queryset=selectors.request_list().order_by("-requested_at", "-pk"))
+def _asked_by(sample: SampleRequest) -> str:
+    return sample.requested_by.get_full_name() or sample.requested_by.username
+
+
+def _signed_receipts(sample: SampleRequest) -> int:
+    return sum(1 for note in sample.issued_notes if hasattr(note, "receipt"))
+
+
+def _outcome(sample: SampleRequest):
+    verdict = selectors.latest_verdict(sample)
+    return verdict.get_outcome_display() if verdict else None
+
+
+def _conditions(sample: SampleRequest):
+    verdict = selectors.latest_verdict(sample)
+    return verdict.conditions if verdict else None
+
+
+def _verdict_date(sample: SampleRequest):
+    verdict = selectors.latest_verdict(sample)
+    return verdict.document_date if verdict else None
+
+
+SAMPLES = Listing(
+    name="samples",
+    sheet_title=gettext_lazy("Samples"),
+    columns=[
+        Column("reference", gettext_lazy("Request"), "reference", sort="pk"),
+        Column(
+            "customer",
+            gettext_lazy("Customer"),
+            lambda s: f"{s.customer.code} {s.customer.display_name}",
+            sort="customer__code",
+        ),
+        Column(
+            "product", gettext_lazy("Product"), lambda s: f"{s.product.code} {s.product.name}", sort="product__code"
+        ),
+        Column("kind", gettext_lazy("new or changed product"), "get_kind_display", sort="kind"),
+        Column("description", gettext_lazy("what is asked"), "description"),
+        Column("quantity", gettext_lazy("Quantity"), "quantity", NUMBER, sort="quantity"),
+        Column("unit", gettext_lazy("unit"), "unit"),
+        Column("requested_date", gettext_lazy("Wanted by"), "requested_date", DATE, sort="requested_date"),
+        Column("department", gettext_lazy("Department"), "get_department_display", sort="department"),
+        Column("requested_by", gettext_lazy("Asked by"), _asked_by),
+        Column("status", gettext_lazy("Status"), "get_status_display", sort="status"),
+        Column("requested_at", gettext_lazy("Asked on"), "requested_at", DATE, sort="requested_at"),
+        # the export only: selectors.with_notes_and_verdicts reads these for every row at once
+        Column("notes", gettext_lazy("Sample notes"), lambda s: ", ".join(n.number for n in s.issued_notes)),
+        Column("receipts", gettext_lazy("sample receipts"), _signed_receipts, NUMBER),
+        Column("verdict", gettext_lazy("the customer's verdict"), _outcome),
+        Column("conditions", gettext_lazy("conditions"), _conditions),
+        Column("verdict_date", gettext_lazy("date of the customer's document"), _verdict_date, DATE),
+    ],
+    default_sort="-requested_at",
+    # The existing filter already narrows by the wanted-by date (requested_from/requested_to): the range is on
+    # the day the request was made.
+    date_field="requested_at",
+    date_label=gettext_lazy("Asked on"),
+)
 
 
 @login_required
 def sample_list(request):
     require(request.user, "sample.view")
-    filterset = _filtered(request)
-    rows = filterset.qs
-    if request.GET.get("export") == "xlsx":
-        return _export(rows)
+    filterset = SampleFilter(request.GET, queryset=selectors.request_list())
+    listed = SAMPLES.bind(request)
+    rows = listed.apply(filterset.qs)
+    if listed.export:
+        return listed.xlsx_response(selectors.with_notes_and_verdicts(rows))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = query.copy()
-    sort_query.pop("o", None)
-    export_query = query.copy()
-    export_query["export"] = "xlsx"
     return render(
         request,
         "samples/list.html",
         {
             "filter": filterset,
             "page": page,
-            "query": query.urlencode(),
-            "sort_query": sort_query.urlencode(),
-            "export_query": export_query.urlencode(),
-            "order": request.GET.get("o", ""),
+            "query": listed.page_query,
+            "listed": listed,
             "can_request": can(request.user, "sample.request"),
         },
     )
-
-
-EXPORT_HEADER = [
-    "样品申请 Request",
-    "客户 Customer",
-    "产品 Product",
-    "新/变更 New or changed",
-    "要求 What is asked",
-    "数量 Quantity",
-    "单位 Unit",
-    "需求日期 Wanted by",
-    "申请部门 Department",
-    "申请人 Asked by",
-    "申请日期 Asked on",
-    "状态 Status",
-    "送样单 Sample notes",
-    "已签收 Signed receipts",
-    "客户结论 Verdict",
-    "条件 Conditions",
-    "结论日期 Verdict date",
-]
-
-
-def _export(rows) -> HttpResponse:
-    """Exactly the filtered rows (every page), numbers and dates as such, people's text forced to text."""
-    from openpyxl import Workbook
-
-    from common.xlsx import XLSX_CONTENT_TYPE, text_cell
-
-    requests = list(rows.prefetch_related("notes__receipt"))
-    verdicts = selectors.latest_verdicts(requests)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("样品 Samples")
-    sheet.append(EXPORT_HEADER)
-    for r in requests:
-        notes = [n for n in r.notes.all() if n.status == SampleNote.Status.ISSUED]
-        verdict = verdicts.get(r.pk)
-        values = [
-            r.reference,
-            f"{r.customer.code} {r.customer.display_name}",
-            f"{r.product.code} {r.product.name}",
-            r.get_kind_display(),
-            r.description,
-            r.quantity,
-            r.unit,
-            r.requested_date,
-            r.get_department_display(),
-            r.requested_by.get_full_name() or r.requested_by.username,
-            timezone.localtime(r.requested_at).date(),
-            r.get_status_display(),
-            ", ".join(n.number for n in notes),
-            sum(1 for n in notes if hasattr(n, "receipt")),
-            verdict.get_outcome_display() if verdict else "",
-            verdict.conditions if verdict else "",
-            verdict.document_date if verdict else None,
-        ]
-        sheet.append([text_cell(sheet, v) for v in values])
-    out = BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="samples-{timezone.localdate().isoformat()}.xlsx"'
-    return response
 
 
 # --- A request ---------------------------------------------------------------------------------------------------

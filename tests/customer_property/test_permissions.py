@@ -19,7 +19,7 @@ def test_pages_by_role(client, users, register, lamp):
     document = services.document_add(user=users["warehouse"], item=item, upload=pdf())
     pages = [
         (reverse("customer_property:list"), "custprop.view"),
-        (reverse("customer_property:list") + "?export=xlsx", "custprop.view"),
+        (reverse("customer_property:list") + "?format=xlsx", "custprop.view"),
         (reverse("customer_property:detail", args=[item.number]), "custprop.view"),
         (reverse("customer_property:file", args=[item.number, document.pk]), "custprop.view"),
         (reverse("customer_property:new"), "custprop.edit"),

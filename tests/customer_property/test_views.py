@@ -1,18 +1,27 @@
 """The register's pages (§5.10.3): the forms (kept with their errors at 422), the list's filters, sorting and
 export, the item's history, "check due" in My work, and the property shown on the product's page."""
 
-import io
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from openpyxl import load_workbook
 
 from customer_property import services
 from customer_property.models import PropertyCheck, PropertyItem
+from customer_property.views import ITEMS
 from customers.models import CommunicationLog
 from orders.models import Memo
 from tests.customer_property.conftest import PDF, TODAY, check, material, pdf
+from tests.lists.conftest import (
+    assert_text_cells,
+    check_bad_date,
+    check_bilingual,
+    check_sorting,
+    column,
+    export,
+    export_queries,
+    sheet_rows,
+)
 
 pytestmark = [pytest.mark.clause("5.10.3"), pytest.mark.django_db]
 
@@ -126,11 +135,6 @@ def test_the_history_shows_who_did_what(client_for, register, users):
     assert item.history.count() == 3  # registered, checked (condition, place), returned
 
 
-def _rows(response) -> list[tuple]:
-    book = load_workbook(io.BytesIO(response.content))
-    return [tuple(row) for row in book.active.iter_rows(values_only=True)]
-
-
 def test_the_list_filters_and_exports_exactly_the_rows_shown(client_for, register, users, other):
     old = register(received_on=TODAY - timedelta(days=200))  # never checked: due
     fresh = register(mould_no="M-0002")
@@ -156,14 +160,44 @@ def test_the_list_filters_and_exports_exactly_the_rows_shown(client_for, registe
     page = cs.get(url("list") + "?sort=-number").content.decode()
     numbers = [n for n in sorted(shown("")) if f'data-item="{n}"' in page]
     assert sorted(numbers, key=page.index) == sorted(numbers, reverse=True)
+    assert "sort=number" in page  # the column header now sorts the other way
 
-    rows = _rows(cs.get(url("list") + "?kind=mould&sort=number&export=xlsx"))
-    assert rows[0][0] == "登记号 Register no." and rows[0][10] == "状况 Condition"
-    assert [r[0] for r in rows[1:]] == sorted([old.number, fresh.number])
-    resin_rows = _rows(cs.get(url("list") + "?kind=material&export=xlsx"))
-    assert resin_rows[1][3] == '=HYPERLINK("http://x")'  # text, not a formula
-    book = load_workbook(io.BytesIO(cs.get(url("list") + "?kind=material&export=xlsx").content))
-    assert book.active.cell(row=2, column=4).data_type == "s"
+    header, rows = export(cs, url("list"), {"kind": "mould", "sort": "number"})
+    check_bilingual(header)
+    assert header[0] == "编号 / No." and "状况 / Condition" in header
+    assert column(header, rows, "No.") == sorted([old.number, fresh.number])
+    assert [d.date() for d in column(header, rows, "Received on")] == [old.received_on, fresh.received_on]
+    assert_text_cells(cs.get(url("list"), {"kind": "material", "format": "xlsx"}), ['=HYPERLINK("http://x")'])
+    for query in ("", "?state=returned", "?state=all", "?customer=OTHER-01", "?condition=damaged", "?due=1"):
+        header, rows = sheet_rows(cs.get(url("list") + query + ("&" if query else "?") + "format=xlsx"))
+        assert set(column(header, rows, "No.")) == shown(query), query
+    header, rows = export(cs, url("list"), {"state": "all"})
+    item = dict(zip(header, rows[column(header, rows, "No.").index(returned.number)], strict=True))
+    assert item["归还给 / returned to"] == "陈先生" and item["归还日期 / returned on"].date() == TODAY
+    assert item["下次点检 / Next check"] is None and item["接收人 / received by"] == str(users["warehouse"])
+
+
+def test_the_list_sorts_and_filters_by_the_day_received(client_for, register, other):
+    old = register(received_on=TODAY - timedelta(days=200))
+    fresh = register(mould_no="M-0002", received_on=TODAY - timedelta(days=2))
+    foreign = register(customer=other, mould_no="M-0003", kind="fixture", received_on=TODAY - timedelta(days=30))
+    cs = client_for("cs")
+    header, rows = export(cs, url("list"))
+    assert column(header, rows, "No.") == [fresh.number, foreign.number, old.number]  # newest receipt first
+    header, rows = export(cs, url("list"), {"from": (TODAY - timedelta(days=40)).isoformat()})
+    assert column(header, rows, "No.") == [fresh.number, foreign.number]
+    page = cs.get(url("list"), {"to": (TODAY - timedelta(days=10)).isoformat()}).content.decode()
+    assert f'data-item="{old.number}"' in page and f'data-item="{fresh.number}"' not in page
+    check_sorting(cs, url("list"), ITEMS, "No.", monotonic={"number", "received", "checked"})
+    check_bad_date(cs, url("list"), "No.", 3)
+
+
+def test_the_export_reads_a_fixed_number_of_queries(client_for, register, lamp):
+    register(products=[lamp])
+    few = export_queries(client_for("qa"), url("list"))
+    for n in range(12):
+        register(mould_no=f"M-{n:03d}", products=[lamp])
+    assert export_queries(client_for("qa"), url("list")) == few
 
 
 def test_the_list_keeps_to_a_bounded_number_of_queries(client_for, register, django_assert_max_num_queries, lamp):

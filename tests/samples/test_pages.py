@@ -7,10 +7,20 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from samples.models import SampleNote, SampleRequest, SampleVerdict
+from samples.views import SAMPLES
+from tests.lists.conftest import (
+    assert_text_cells,
+    at,
+    check_bad_date,
+    check_bilingual,
+    check_sorting,
+    column,
+    export,
+    export_queries,
+)
 from tests.samples.conftest import PNG, TODAY, ask, deliver, judge, pdf_file, receive
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clause("4.0.2")]
@@ -242,10 +252,24 @@ def test_the_list_sorts_by_its_columns(client_for, many):
     client = client_for("qa")
     url = reverse("samples:list")
     by_date = [many[k].pk for k in ("waiting", "marketing", "other")]
-    assert _rows(client.get(url, {"o": "requested_date"})) == [str(pk) for pk in by_date]
-    assert _rows(client.get(url, {"o": "-requested_date"})) == [str(pk) for pk in reversed(by_date)]
-    page = client.get(url, {"o": "requested_date", "status": ""}).content.decode()
-    assert "o=-requested_date" in page  # the column header now sorts the other way
+    assert _rows(client.get(url, {"sort": "requested_date"})) == [str(pk) for pk in by_date]
+    assert _rows(client.get(url, {"sort": "-requested_date"})) == [str(pk) for pk in reversed(by_date)]
+    page = client.get(url, {"sort": "requested_date", "status": ""}).content.decode()
+    assert "sort=-requested_date" in page  # the column header now sorts the other way
+    assert _rows(client.get(url, {"sort": "password"})) == _rows(client.get(url))  # unknown keys are ignored
+    check_sorting(client, url, SAMPLES, "Request", monotonic={"reference", "quantity", "requested_date"})
+
+
+def test_the_list_filters_by_the_day_the_request_was_made(client_for, many):
+    SampleRequest.objects.filter(pk=many["other"].pk).update(requested_at=at(-20))
+    client = client_for("qa")
+    url = reverse("samples:list")
+    recent = {"from": (TODAY - timedelta(days=3)).isoformat()}
+    assert sorted(_rows(client.get(url, recent))) == sorted(str(many[k].pk) for k in ("waiting", "marketing"))
+    header, rows = export(client, url, recent)
+    assert sorted(column(header, rows, "Request")) == sorted(many[k].reference for k in ("waiting", "marketing"))
+    assert _rows(client.get(url, {"to": (TODAY - timedelta(days=3)).isoformat()})) == [str(many["other"].pk)]
+    check_bad_date(client, url, "Request", 3)
 
 
 def test_the_list_is_read_in_a_bounded_number_of_queries(
@@ -261,23 +285,44 @@ def test_the_list_is_read_in_a_bounded_number_of_queries(
 
 def test_the_export_has_exactly_the_filtered_rows_with_real_numbers_and_dates_and_text_kept_as_text(client_for, many):
     client = client_for("qa")
-    response = client.get(reverse("samples:list"), {"product": "P-2", "export": "xlsx", "o": "requested_date"})
-    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "样品申请 Request" and "客户 Customer" in rows[0] and "数量 Quantity" in rows[0]
-    assert [r[0] for r in rows[1:]] == [many["waiting"].reference, many["other"].reference]  # P-2 only, sorted
-    waiting = rows[1]
-    assert waiting[5] == 5 and isinstance(waiting[5], int | float)
-    assert waiting[7].date() == TODAY + timedelta(days=3)
-    cells = {c.value: c for row in sheet.iter_rows() for c in row}
-    assert cells["=1+1"].data_type == "s" and cells["C-0002 =HYPERLINK(evil)"].data_type == "s"
-    everything = client.get(reverse("samples:list"), {"export": "xlsx"})
-    approved = [r for r in load_workbook(io.BytesIO(everything.content)).active.iter_rows(values_only=True)][1:]
-    conditions = {r[0]: (r[14], r[15], r[12]) for r in approved}[many["marketing"].reference]
-    assert (
-        conditions[0] == "Approved with conditions" and conditions[1] == "-按色板" and conditions[2].startswith("SN-")
-    )
+    url = reverse("samples:list")
+    header, rows = export(client, url, {"product": "P-2", "sort": "requested_date"})
+    check_bilingual(header)
+    assert header[0] == "样品申请 / Request" and "客户 / Customer" in header and "数量 / Quantity" in header
+    assert column(header, rows, "Request") == [many["waiting"].reference, many["other"].reference]  # P-2, sorted
+    waiting = dict(zip(header, rows[0], strict=True))
+    assert waiting["数量 / Quantity"] == 5 and isinstance(waiting["数量 / Quantity"], int | float)
+    assert waiting["要求日期 / Wanted by"].date() == TODAY + timedelta(days=3)
+    assert waiting["申请日期 / Asked on"].date() == TODAY
+    assert_text_cells(client.get(url, {"format": "xlsx"}), ["=1+1", "C-0002 =HYPERLINK(evil)"])
+    for query, expected in (({}, 3), ({"status": "approved_cond"}, 1), ({"customer": many["other"].customer_id}, 1)):
+        page_rows = _rows(client.get(url, query))
+        header, rows = export(client, url, query)
+        assert len(rows) == len(page_rows) == expected, query
+        assert sorted(column(header, rows, "Request")) == sorted(
+            SampleRequest.objects.get(pk=pk).reference for pk in page_rows
+        ), query
+    header, rows = export(client, url)
+    marketing = dict(zip(header, rows[column(header, rows, "Request").index(many["marketing"].reference)], strict=True))
+    assert marketing["客户确认结果 / the customer's verdict"] == "Approved with conditions"
+    assert marketing["附加条件 / conditions"] == "-按色板"
+    assert marketing["送样单 / Sample notes"].startswith("SN-")
+    assert marketing["客户文件日期 / date of the customer's document"].date() == TODAY
+    other = dict(zip(header, rows[column(header, rows, "Request").index(many["other"].reference)], strict=True))
+    assert other["客户确认结果 / the customer's verdict"] is None and other["送样单 / Sample notes"] is None
+
+
+def test_the_export_reads_the_notes_and_verdicts_in_a_fixed_number_of_queries(
+    client_for, many, users, customer, products
+):
+    client = client_for("qa")
+    url = reverse("samples:list")
+    few = export_queries(client, url)
+    for _ in range(10):
+        sample = ask(users, customer, products["lamp"])
+        deliver(users, sample)
+        judge(users, sample)
+    assert export_queries(client, url) == few
 
 
 def test_the_navigation_leads_to_the_samples(client_for):
