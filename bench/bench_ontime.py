@@ -186,6 +186,7 @@ def build(n: int, user) -> tuple[float, int, int]:
         )
         note_lines_made += len(note_lines)
         ontime.batch_state_recompute(batches)  # each batch's delivery state, as the services keep it
+        ontime.line_state_recompute(lines)  # and each line's sums over its batches
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

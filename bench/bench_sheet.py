@@ -210,6 +210,7 @@ def build(n: int, user) -> tuple[float, int]:
             for note, (batch, part) in zip(notes, note_lines, strict=True)
         )
         ontime.batch_state_recompute(batches)  # each batch's delivery state, as the services keep it
+        ontime.line_state_recompute(lines)  # and each line's sums over its batches
     check(open_lines_made == n, f"built {open_lines_made} open lines, wanted {n}")
     return time.perf_counter() - started, at_risk
 

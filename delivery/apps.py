@@ -20,5 +20,6 @@ class DeliveryConfig(AppConfig):
         post_delete.connect(state.note_line_saved, sender=DeliveryNoteLine, dispatch_uid="ontime-state-line-delete")
         post_save.connect(state.note_saved, sender=DeliveryNote, dispatch_uid="ontime-state-note-save")
         post_save.connect(state.batch_saved, sender=DeliveryBatch, dispatch_uid="ontime-state-batch-save")
+        post_delete.connect(state.batch_deleted, sender=DeliveryBatch, dispatch_uid="ontime-state-batch-delete")
 
         order_hooks.register()  # a change or cancellation of an order asks delivery first (orders/hooks.py)

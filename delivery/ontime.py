@@ -28,7 +28,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,8 +37,8 @@ from django.utils.translation import gettext_lazy
 from common.errors import DomainError
 from customers.models import Customer
 from delivery.models import DeliveryBatch, DeliveryNote, DeliveryNoteLine, OnTimeMonth, OnTimeRestatement
-from delivery.selectors import batches_counted, batches_with_delivery, cancelled_on, unplanned_lines
-from orders.models import Order
+from delivery.selectors import QTY, ZERO, batches_counted, batches_with_delivery, cancelled_on, unplanned_lines
+from orders.models import Order, OrderLine
 
 MONTHS_SHOWN = 24
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -369,7 +370,40 @@ def batch_state_recompute(batches) -> list[DeliveryBatch]:
                 changed.append(batch)
         if changed:
             DeliveryBatch.objects.bulk_update(changed, ["delivered_quantity", "delivered_on"], batch_size=500)
+            line_state_recompute(
+                DeliveryBatch.objects.filter(pk__in=[b.pk for b in changed]).values_list("line_id", flat=True)
+            )
     return changed
+
+
+def line_states():
+    """The stored per-line state (``OrderLine.planned_quantity``, ``delivered_quantity``, ``next_batch_due``) as
+    expressions over the outer line's batches: what ``line_state_recompute`` writes and ``ontime_recompute`` checks."""
+    batches = DeliveryBatch.objects.filter(line=OuterRef("pk")).order_by().values("line")
+    outstanding = DeliveryBatch.objects.filter(line=OuterRef("pk"), delivered_quantity__lt=F("quantity"))
+    return {
+        "planned_quantity": Coalesce(Subquery(batches.annotate(t=Sum("quantity")).values("t"), output_field=QTY), ZERO),
+        "delivered_quantity": Coalesce(
+            Subquery(batches.annotate(t=Sum("delivered_quantity")).values("t"), output_field=QTY), ZERO
+        ),
+        "next_batch_due": Subquery(outstanding.order_by("due_date").values("due_date")[:1]),
+    }
+
+
+def line_state_recompute(lines) -> None:
+    """Recompute the stored state of order ``lines`` (lines or their pks) from their batches.
+
+    Call it inside the transaction of the change, after the batches were written (it joins it). The line rows are
+    locked first, in pk order, and summed by a second statement: a change of another batch of the same line
+    committed meanwhile is read, never overwritten (on PostgreSQL a statement that waited for a row lock would still
+    read the sums as they were when it started). Every path writes batches before their lines, so the locks are
+    always taken in the same order."""
+    pks = sorted({getattr(line, "pk", line) for line in lines if getattr(line, "pk", line) is not None})
+    with transaction.atomic():
+        for start in range(0, len(pks), 2000):
+            chunk = pks[start : start + 2000]
+            list(OrderLine.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk"))
+            OrderLine.objects.filter(pk__in=chunk).update(**line_states())
 
 
 def note_line_saved(sender, instance, raw=False, **kwargs) -> None:
@@ -387,11 +421,20 @@ def note_saved(sender, instance, created=False, raw=False, update_fields=None, *
 
 
 def batch_saved(sender, instance, created=False, raw=False, update_fields=None, **kwargs) -> None:
-    """Signal receiver (post_save of a batch): a changed quantity changes when it was delivered in full. A new
-    batch has no notes (its state, nothing delivered, is the default)."""
-    if raw or created or (update_fields is not None and "quantity" not in update_fields):
+    """Signal receiver (post_save of a batch): a changed quantity changes when it was delivered in full, and a new,
+    changed or moved batch changes its line's planned quantity and next due date. A new batch has no notes (its
+    state, nothing delivered, is the default)."""
+    if raw:
         return
-    batch_state_recompute([instance.pk])
+    if not created and (update_fields is None or "quantity" in update_fields):
+        batch_state_recompute([instance.pk])
+    if created or update_fields is None or {"quantity", "due_date", "line"} & set(update_fields):
+        line_state_recompute([instance.line_id])
+
+
+def batch_deleted(sender, instance, **kwargs) -> None:
+    """Signal receiver (post_delete of a batch, e.g. withdrawn by an order change): its line's state follows."""
+    line_state_recompute([instance.line_id])
 
 
 # --- Closed months and restatements ------------------------------------------------------------------------------

@@ -36,7 +36,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -45,7 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common.xlsx import text_cell
-from delivery.models import DelayReport, DeliveryBatch
+from delivery.models import DelayReport
 from delivery.selectors import ZERO, customer_date, lines_not_ready, planned_in_batches
 from orders.models import Order, OrderLine, SignOff
 from orders.selectors import UNDER_REVIEW
@@ -64,19 +63,6 @@ RISKS = (LATE_PLAN, DELAYED, OVERDUE)
 # --- The open lines ----------------------------------------------------------------------------------------
 
 
-def _delivered():
-    """Quantity delivered for the outer order line: issued delivery notes over all its batches, read from each
-    batch's stored ``delivered_quantity`` (the same sum, kept with every note issued or cancelled)."""
-    total = (
-        DeliveryBatch.objects.filter(line=OuterRef("pk"))
-        .order_by()
-        .values("line")
-        .annotate(total=Sum("delivered_quantity"))
-        .values("total")
-    )
-    return Coalesce(Subquery(total, output_field=QTY), ZERO)
-
-
 def open_lines_queryset(today: date, lines: QuerySet[OrderLine] | None = None) -> QuerySet[OrderLine]:
     """Open order lines annotated with ``due``, ``planned``, ``produced``, ``warehoused``, ``delivered``,
     ``outstanding``, the risk flags ``late_plan``, ``delayed``, ``overdue``, ``at_risk`` and
@@ -86,18 +72,19 @@ def open_lines_queryset(today: date, lines: QuerySet[OrderLine] | None = None) -
     """
     unsettled = DelayReport.objects.filter(line=OuterRef("pk"), settled_at__isnull=True)
     base = OrderLine.objects.all() if lines is None else lines
-    # Outstanding: quantity minus delivered above zero (delivery.selectors.batches_with_delivery), on stored state.
-    outstanding_batches = DeliveryBatch.objects.filter(line=OuterRef("pk"), delivered_quantity__lt=F("quantity"))
     return (
         # An order back in review after a change stays on the sheet, its state shown (orders.selectors
         # .shipping_refusal says what of it may ship meanwhile).
         base.alias(signed_once=Exists(SignOff.objects.filter(order=OuterRef("order"))))
+        # Open: quantity outstanding (written as the partial index line_open_idx's condition, so it is used).
+        .filter(quantity__gt=F("delivered_quantity"))
         .filter(Q(order__status__in=OPEN_ORDER_STATUSES) | Q(order__status__in=UNDER_REVIEW, signed_once=True))
         .annotate(
-            delivered=_delivered(),
+            # Delivered by issued notes and the first batch with quantity outstanding: the line's stored sums
+            # over its batches (delivery.selectors, "each order line's sums").
+            delivered=F("delivered_quantity"),
             customer_due=customer_date(),
             unplanned=ExpressionWrapper(F("quantity") - planned_in_batches(), output_field=QTY),
-            next_batch_due=Subquery(outstanding_batches.order_by("due_date").values("due_date")[:1]),
             planned=F("progress__planned_completion"),
             produced=Coalesce("progress__produced", ZERO),
             warehoused=Coalesce("progress__warehoused", ZERO),
@@ -113,7 +100,6 @@ def open_lines_queryset(today: date, lines: QuerySet[OrderLine] | None = None) -
                 default=Coalesce(F("next_batch_due"), F("customer_due")),
             ),
         )
-        .filter(outstanding__gt=0)
         .annotate(
             # "later than the day before the due date" is "on or after the due date" for whole days.
             late_plan=ExpressionWrapper(Q(planned__isnull=False, planned__gte=F("due")), output_field=BooleanField()),

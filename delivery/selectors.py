@@ -100,21 +100,20 @@ def _sum_batches(filters: Q | None = None, field="quantity"):
     return Coalesce(Subquery(total, output_field=QTY), ZERO)
 
 
-def _sum_delivered(filters: Q | None = None):
-    """For the outer order line: what issued notes delivered against its batches (``filters`` on the batches),
-    read from each batch's stored ``delivered_quantity``. Every note line belongs to a batch, so this is the sum
-    over the line's note lines, without joining them."""
-    return _sum_batches(filters, field="delivered_quantity")
-
-
 def _sum_outstanding(filters: Q | None = None):
     """For the outer order line: quantity minus delivered over its batches (``filters`` on the batches)."""
     return _sum_batches(filters, field=F("quantity") - F("delivered_quantity"))
 
 
+# Each order line's sums over its batches are stored on it (``delivery.ontime.line_state_recompute``, in the
+# transaction of every change of its batches and their delivery state): the quantity planned in batches, what issued
+# notes delivered against them (every note line has a batch, so this is the sum of the line's issued note lines),
+# and the earliest due date of a batch with quantity outstanding. Reading them is a column, not a sum per line.
+
+
 def planned_in_batches():
-    """For the outer order line: the quantity its batches hold."""
-    return _sum_batches()
+    """For an order line: the quantity its batches hold."""
+    return F("planned_quantity")
 
 
 def committed_lines(lines: QuerySet[OrderLine] | None = None) -> QuerySet[OrderLine]:
@@ -130,7 +129,7 @@ def committed_lines(lines: QuerySet[OrderLine] | None = None) -> QuerySet[OrderL
             Q(order__status__in=DELIVERABLE)
             | (Q(order__status__in=(*UNDER_REVIEW, Order.Status.CANCELLED)) & Q(signed_once=True))
         )
-        .annotate(due=customer_date(), planned=_sum_batches(), cancelled_on=cancelled_on("order"))
+        .annotate(due=customer_date(), planned=planned_in_batches(), cancelled_on=cancelled_on("order"))
         .annotate(
             unplanned=Greatest(ExpressionWrapper(F("quantity") - F("planned"), output_field=QTY), ZERO),
         )
@@ -142,7 +141,7 @@ def unplanned_lines() -> QuerySet[OrderLine]:
     before the cancellation."""
     return (
         committed_lines()
-        .filter(unplanned__gt=0)
+        .filter(quantity__gt=F("planned_quantity"))  # unplanned above zero, as line_unplanned_idx's condition
         .filter(~Q(order__status=Order.Status.CANCELLED) | Q(due__lt=F("cancelled_on")))
     )
 
@@ -163,7 +162,7 @@ def lines_with_readiness(day: date, lines: QuerySet[OrderLine] | None = None) ->
     return (
         lines.annotate(
             warehoused=Coalesce("progress__warehoused", ZERO),
-            delivered_all=_sum_delivered(),
+            delivered_all=F("delivered_quantity"),
             outstanding_by_day=_sum_outstanding(by_day),
             outstanding_on_day=_sum_outstanding(Q(due_date=day)),
         )
@@ -185,8 +184,21 @@ def lines_with_readiness(day: date, lines: QuerySet[OrderLine] | None = None) ->
 def lines_not_ready(day: date, lines: QuerySet[OrderLine] | None = None) -> QuerySet[OrderLine]:
     """§5.5.1: the order lines with something due on ``day`` whose stock does not cover it. My work, the
     announcement and the daily sheet all count these."""
+    # Only lines with something due that day can be short for it: a batch due that day with quantity outstanding
+    # (the batches' due-date index), or the unplanned part due on the customer's date (the partial index of lines
+    # not fully planned). Their pks are read first, so the sums over batches are made for these lines only.
+    candidates = set(
+        DeliveryBatch.objects.filter(due_date=day, delivered_quantity__lt=F("quantity")).values_list("line", flat=True)
+    )
+    candidates.update(
+        OrderLine.objects.filter(quantity__gt=F("planned_quantity"))
+        .annotate(due=customer_date())
+        .filter(due=day)
+        .values_list("pk", flat=True)
+    )
     return (
         lines_with_readiness(day, lines)
+        .filter(pk__in=sorted(candidates))
         .filter(due_on_day__gt=0, short__gt=0)
         .select_related("order__customer", "product")
         .order_by("order__number", "position")

@@ -9,6 +9,7 @@ by the steps of a later revision.
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -135,12 +136,28 @@ class OrderLine(models.Model):
     )
     requested_date = models.DateField(_("requested date"))
     confirmed_date = models.DateField(_("confirmed date"), null=True, blank=True)
+    # What the delivery app has of the line, summed from its delivery batches: the quantity planned in batches, what
+    # issued notes delivered against them, and the earliest due date of a batch with quantity outstanding (NULL when
+    # none). Kept by delivery (``delivery.ontime.line_state_recompute``) in the transaction of every change of the
+    # line's batches and of their delivery state, like a counter; orders never writes or reads them. The progress
+    # sheet, readiness and the on-time rate read these instead of summing every line's batches.
+    planned_quantity = models.DecimalField(
+        _("planned in batches"), max_digits=14, decimal_places=3, default=0, editable=False
+    )
+    delivered_quantity = models.DecimalField(_("delivered"), max_digits=14, decimal_places=3, default=0, editable=False)
+    next_batch_due = models.DateField(_("next batch due"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
         ordering = ["order", "position"]
         constraints = [models.UniqueConstraint(fields=["order", "position"], name="order_line_position_unique")]
+        indexes = [
+            # Partial indexes over the few lines still open or not fully planned: the sheet, readiness and the
+            # unplanned parts of the on-time rate start from these instead of reading every line.
+            models.Index(fields=["order"], condition=Q(quantity__gt=F("delivered_quantity")), name="line_open_idx"),
+            models.Index(fields=["order"], condition=Q(quantity__gt=F("planned_quantity")), name="line_unplanned_idx"),
+        ]
 
     def __str__(self):
         return f"{self.order.number}/{self.position}"

@@ -90,7 +90,9 @@ def mixed(users, deliverable):
     late = plan(users, other, 2, "500", due=TODAY + timedelta(days=4))
     services.note_cancel(user=users["cs"], note=issue(users, (late, "200")), reason="重复 twice")
     # Overdue: the batch and line 1's unplanned part are past their dates (moved in the database, as time passes).
-    DeliveryBatch.objects.filter(pk=late.pk).update(due_date=TODAY - timedelta(days=2))
+    late.refresh_from_db()
+    late.due_date = TODAY - timedelta(days=2)
+    late.save(update_fields=["due_date"])
     OrderLine.objects.filter(pk=order.lines.get(position=1).pk).update(
         requested_date=TODAY - timedelta(days=1), confirmed_date=None
     )
