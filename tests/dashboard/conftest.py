@@ -106,6 +106,6 @@ def build(users):
 
 @pytest.fixture(autouse=True)
 def figures_not_cached(monkeypatch):
-    """Tests compare the dashboard with the pages right after changing data: no five-minute cache here
-    (test_cache.py turns it on)."""
-    monkeypatch.setattr("dashboard.views.CACHE_SECONDS", 0)
+    """Tests compare the dashboard with the pages right after changing data: nothing kept between requests here
+    (a timeout of 0 keeps nothing; test_cache.py keeps them)."""
+    monkeypatch.setattr("dashboard.snapshot.KEEP_SECONDS", 0)
