@@ -150,15 +150,21 @@ def choice_label(field_name: str) -> Callable[[Any], Any]:
     return get
 
 
-def _order_terms(sort, descending: bool) -> list[OrderBy]:
+def _order_terms(sort, descending: bool, model=None) -> list[OrderBy]:
     terms = sort if isinstance(sort, (tuple, list)) else (sort,)
     out = []
     for term in terms:
         expression = F(term) if isinstance(term, str) else term
         if not isinstance(expression, (BaseExpression, F)):
             raise TypeError(f"not an orderable expression: {term!r}")
-        # NULLs last both ways, the same on SQLite and PostgreSQL
-        out.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
+        model_field = _resolve_field(model, term) if model is not None and isinstance(term, str) else None
+        if model_field is not None and not model_field.null and "__" not in term:
+            # A column that is never NULL: a plain ORDER BY, which an index on it can serve both ways (PostgreSQL
+            # cannot use a plain index for DESC NULLS LAST: it sorted all 20,000 orders for each page).
+            out.append(expression.desc() if descending else expression.asc())
+        else:
+            # NULLs last both ways, the same on SQLite and PostgreSQL
+            out.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
     return out
 
 
@@ -281,7 +287,8 @@ class BoundListing:
         if isinstance(rows, QuerySet):
             if column.sort is True:
                 raise TypeError(f"column {column.key!r} sorts Python lists only")
-            return rows.order_by(*_order_terms(column.sort, self.descending), "-pk" if self.descending else "pk")
+            terms = _order_terms(column.sort, self.descending, rows.model)
+            return rows.order_by(*terms, "-pk" if self.descending else "pk")
         rows = list(rows)
         present = [r for r in rows if column.get(r) is not None]
         missing = [r for r in rows if column.get(r) is None]

@@ -249,7 +249,11 @@ class DeliveryNote(models.Model):
         verbose_name = _("delivery note")
         verbose_name_plural = _("delivery notes")
         ordering = ["-issued_at", "-pk"]
-        indexes = [models.Index(fields=["status", "delivery_date"])]
+        indexes = [
+            models.Index(fields=["status", "delivery_date"]),
+            # The note list's default order (newest delivery first): a page is read from the index, not sorted.
+            models.Index(fields=["-delivery_date", "-id"], name="note_newest_first"),
+        ]
 
     def __str__(self):
         return self.number

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -99,7 +99,9 @@ def note_list(request):
     if q:
         notes = notes.filter(Q(number__icontains=q) | Q(customer__code__icontains=q))
     listed = NOTES.bind(request)
-    notes = listed.apply(notes.annotate(total=Sum("lines__quantity")))
+    # Each note's total as a subquery: summed for the page's rows only (a join with GROUP BY summed every note).
+    totals = DeliveryNoteLine.objects.filter(note=OuterRef("pk")).order_by().values("note").annotate(t=Sum("quantity"))
+    notes = listed.apply(notes.annotate(total=Subquery(totals.values("t"))))
     if listed.export:
         return listed.xlsx_response(notes)
     page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))

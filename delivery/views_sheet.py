@@ -82,7 +82,11 @@ def sheet(request):
     if listed.export:
         values = lines.values(*VALUE_FIELDS).iterator(chunk_size=EXPORT_CHUNK)
         return listed.xlsx_response(rows_from_values(values), filename=f"delivery-progress-{today.isoformat()}.xlsx")
-    page = Paginator(lines.values(*VALUE_FIELDS), PAGE_SIZE).get_page(request.GET.get("page"))
+    summary = summary_counts(today)
+    paginator = Paginator(lines.values(*VALUE_FIELDS), PAGE_SIZE)
+    if not (risk_only or q or listed.filtered_by_date):
+        paginator.count = summary.open_lines  # every open line is listed: the count just made, not a second one
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(rows_from_values(page.object_list))
     return render(
         request,
@@ -90,7 +94,7 @@ def sheet(request):
         {
             "today": today,
             "page": page,
-            "summary": summary_counts(today),
+            "summary": summary,
             "risk_only": risk_only,
             "q": q,
             "query": listed.page_query,
