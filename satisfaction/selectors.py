@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -166,6 +166,25 @@ def rounds_results(rounds: list[SurveyRound], *, details: bool = False, today: d
     return results
 
 
+def round_progress(survey_round: SurveyRound, today: date | None = None) -> RoundResults:
+    """The round's response rate and pace alone (``surveyed``, ``answered``, ``rate``, ``behind_target``,
+    ``days_left``), counted in the database in one query: for My work, which needs no scores. A customer has
+    answered as ``CustomerResult.answered`` says: a response, or a scorecard rated in the round's period."""
+    answered = Exists(Response.objects.filter(line=OuterRef("pk"))) | Exists(
+        Scorecard.objects.filter(
+            customer=OuterRef("customer"),
+            rated_on__gte=survey_round.period_start,
+            rated_on__lte=survey_round.period_end,
+        )
+    )
+    counts = RoundCustomer.objects.filter(round=survey_round, included=True).aggregate(
+        surveyed=Count("pk"), answered=Count("pk", filter=answered)
+    )
+    results = RoundResults(survey_round=survey_round, customers=[], today=today or timezone.localdate())
+    results.__dict__.update(surveyed=counts["surveyed"], answered=counts["answered"])  # the cached properties
+    return results
+
+
 def round_results(survey_round: SurveyRound, today: date | None = None, *, details: bool = True) -> RoundResults:
     """``details=False`` for the figures alone (rate, scores, who has not answered): lines without their customer
     loaded (see attach_customers for the rows a page shows)."""
@@ -261,7 +280,7 @@ def my_work(user) -> list[WorkSection]:
     open_rounds = SurveyRound.objects.filter(status=SurveyRound.Status.SENT).order_by("deadline")[:10]
     behind = []
     for r in open_rounds:
-        results = round_results(r)
+        results = round_progress(r)
         if results.behind_target:
             behind.append(
                 WorkItem(
