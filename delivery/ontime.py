@@ -425,7 +425,8 @@ def line_state_recompute(lines) -> None:
                     line.planned_quantity, line.delivered_quantity, line.next_batch_due = state
                     changed.append(line)
             if changed:
-                OrderLine.objects.bulk_update(changed, fields, batch_size=500)
+                # Small statements: bulk_update writes a CASE of every row per field, read for each row it sets.
+                OrderLine.objects.bulk_update(changed, fields, batch_size=100)
 
 
 def note_line_saved(sender, instance, raw=False, **kwargs) -> None:
