@@ -358,8 +358,12 @@ CELERY_BEAT_SCHEDULE["ontime-close-months"] = {
     "schedule": crontab(hour=6, minute=10),
 }
 CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "common.tasks.deliver_outbox", "schedule": 60.0}
-# The managers' dashboard: its figures are counted in the background and kept (dashboard.snapshot.REFRESH_SECONDS).
-CELERY_BEAT_SCHEDULE["dashboard-figures"] = {"task": "dashboard.tasks.refresh_figures", "schedule": 300}
+# The managers' dashboard: its figures are counted in the background this often and kept (dashboard.snapshot).
+DASHBOARD_REFRESH_SECONDS = 300
+CELERY_BEAT_SCHEDULE["dashboard-figures"] = {
+    "task": "dashboard.tasks.refresh_figures",
+    "schedule": DASHBOARD_REFRESH_SECONDS,
+}
 
 # --- Background jobs whose worker died (killed, out of memory): a job still "in progress" after its kind's age
 # limit (minutes since its last sign of life) is failed with a reason and a "try again" (common.stale). Swept by

@@ -17,6 +17,7 @@ reads what is kept (a cache read) and says as of when:
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -24,7 +25,8 @@ from dashboard import selectors
 
 logger = logging.getLogger(__name__)
 
-REFRESH_SECONDS = 300  # how often beat counts them; older figures are shown and a refresh is queued
+# How often beat counts them (the setting its schedule uses); older figures are shown and a refresh is queued.
+REFRESH_SECONDS = settings.DASHBOARD_REFRESH_SECONDS
 KEEP_SECONDS = 24 * 3600  # how long counted figures stay in the cache (a new day counts again anyway)
 KEY = "dashboard:figures:v2"
 QUEUED_KEY = "dashboard:figures:queued"

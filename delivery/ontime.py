@@ -28,8 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,7 +36,7 @@ from django.utils.translation import gettext_lazy
 from common.errors import DomainError
 from customers.models import Customer
 from delivery.models import DeliveryBatch, DeliveryNote, DeliveryNoteLine, OnTimeMonth, OnTimeRestatement
-from delivery.selectors import QTY, ZERO, batches_counted, batches_with_delivery, cancelled_on, unplanned_lines
+from delivery.selectors import batches_counted, batches_with_delivery, cancelled_on, unplanned_lines
 from orders.models import Order, OrderLine
 
 MONTHS_SHOWN = 24
@@ -376,18 +375,23 @@ def batch_state_recompute(batches) -> list[DeliveryBatch]:
     return changed
 
 
-def line_states():
-    """The stored per-line state (``OrderLine.planned_quantity``, ``delivered_quantity``, ``next_batch_due``) as
-    expressions over the outer line's batches: what ``line_state_recompute`` writes and ``ontime_recompute`` checks."""
-    batches = DeliveryBatch.objects.filter(line=OuterRef("pk")).order_by().values("line")
-    outstanding = DeliveryBatch.objects.filter(line=OuterRef("pk"), delivered_quantity__lt=F("quantity"))
-    return {
-        "planned_quantity": Coalesce(Subquery(batches.annotate(t=Sum("quantity")).values("t"), output_field=QTY), ZERO),
-        "delivered_quantity": Coalesce(
-            Subquery(batches.annotate(t=Sum("delivered_quantity")).values("t"), output_field=QTY), ZERO
-        ),
-        "next_batch_due": Subquery(outstanding.order_by("due_date").values("due_date")[:1]),
+def line_states(pks) -> dict[int, tuple[Decimal, Decimal, date | None]]:
+    """``{line pk: (planned, delivered, next batch due)}`` summed from the batches of the order lines ``pks`` (at most
+    a few thousand), one grouped query: what ``line_state_recompute`` stores and ``ontime_recompute`` checks. A line
+    without batches has (0, 0, None)."""
+    sums = {
+        line: (Decimal(planned or 0), Decimal(delivered or 0), _as_date(next_due) if next_due else None)
+        for line, planned, delivered, next_due in DeliveryBatch.objects.filter(line__in=pks)
+        .order_by()
+        .values("line")
+        .annotate(
+            planned=Sum("quantity"),
+            delivered=Sum("delivered_quantity"),
+            next_due=Min("due_date", filter=Q(delivered_quantity__lt=F("quantity"))),
+        )
+        .values_list("line", "planned", "delivered", "next_due")
     }
+    return {pk: sums.get(pk, (Decimal(0), Decimal(0), None)) for pk in pks}
 
 
 def line_state_recompute(lines) -> None:
@@ -405,22 +409,10 @@ def line_state_recompute(lines) -> None:
         for start in range(0, len(pks), 2000):
             chunk = pks[start : start + 2000]
             locked = list(OrderLine.objects.select_for_update().filter(pk__in=chunk).order_by("pk").only("pk", *fields))
-            sums = {
-                row[0]: row[1:]
-                for row in DeliveryBatch.objects.filter(line__in=chunk)
-                .order_by()
-                .values("line")
-                .annotate(
-                    planned=Sum("quantity"),
-                    delivered=Sum("delivered_quantity"),
-                    next_due=Min("due_date", filter=Q(delivered_quantity__lt=F("quantity"))),
-                )
-                .values_list("line", "planned", "delivered", "next_due")
-            }
+            states = line_states(chunk)
             changed = []
             for line in locked:
-                planned, delivered, next_due = sums.get(line.pk, (0, 0, None))
-                state = (Decimal(planned or 0), Decimal(delivered or 0), _as_date(next_due) if next_due else None)
+                state = states[line.pk]
                 if (line.planned_quantity, line.delivered_quantity, line.next_batch_due) != state:
                     line.planned_quantity, line.delivered_quantity, line.next_batch_due = state
                     changed.append(line)

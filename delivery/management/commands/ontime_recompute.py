@@ -96,17 +96,23 @@ class Command(BaseCommand):
         """The order lines whose stored sums over their batches (planned, delivered, next due: what the sheet and
         the unplanned parts of the rate read) differ from the batches; each printed. Read after the batches'
         check, so a line is compared with its batches as they are (a batch repaired here repairs its line too)."""
-        fields = ("planned_quantity", "delivered_quantity", "next_batch_due")
-        actual = {f"actual_{name}": expression for name, expression in ontime.line_states().items()}
         wrong = []
-        rows = OrderLine.objects.order_by("pk").annotate(**actual).values("pk", *fields, *actual)
-        for row in rows.iterator(chunk_size=CHUNK):
-            stored = tuple(row[name] for name in fields)
-            computed = tuple(row[f"actual_{name}"] for name in fields)
-            if stored != computed:
-                wrong.append(row["pk"])
-                self.stdout.write(
-                    _("Order line %(pk)d: stored planned %(stored)s; from its batches %(actual)s.")
-                    % {"pk": row["pk"], "stored": _line_state(*stored), "actual": _line_state(*computed)}
-                )
+        last = 0
+        while True:
+            stored = list(
+                OrderLine.objects.filter(pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", "planned_quantity", "delivered_quantity", "next_batch_due")[:CHUNK]
+            )
+            if not stored:
+                break
+            last = stored[-1][0]
+            actual = ontime.line_states([row[0] for row in stored])
+            for pk, *state in stored:
+                if tuple(state) != actual[pk]:
+                    wrong.append(pk)
+                    self.stdout.write(
+                        _("Order line %(pk)d: stored planned %(stored)s; from its batches %(actual)s.")
+                        % {"pk": pk, "stored": _line_state(*state), "actual": _line_state(*actual[pk])}
+                    )
         return wrong
